@@ -1,0 +1,142 @@
+/**
+ * Adapter for the medical insurance (医疗保障部门) service: items go out as signed JSON
+ * envelopes to one transaction endpoint, and results come back as signed envelopes.
+ */
+import {
+  BusinessRefusalError,
+  DepartmentHttpClient,
+  PermanentDepartmentError,
+  TransientDepartmentError,
+  ensureSuccessStatus,
+  headerValue,
+  type AdapterOptions,
+  type DepartmentAdapter,
+  type HttpResponse,
+  type SubmissionReceipt,
+  type SubmissionRequest,
+} from '../../src/adapters-kit/index.ts';
+import { parseMedicalCallback } from './callback.ts';
+import { buildRequestEnvelope } from './payload.ts';
+import { CALL_SERVICE_PATH, INFCODE, infTimeToIso } from './protocol.ts';
+
+const ACKNOWLEDGEMENT = JSON.stringify({ infcode: INFCODE.success, err_msg: 'success' });
+
+/** Field paths from the department that are safe to put in a log line. */
+const SAFE_FIELD = /^[\w.[\]-]{1,100}$/;
+
+export function createMedicalAdapter(options: AdapterOptions): DepartmentAdapter {
+  const client = new DepartmentHttpClient('medical', options.timeouts);
+  const serviceUrl = `${options.baseUrl.replace(/\/+$/, '')}${CALL_SERVICE_PATH}`;
+
+  return {
+    department: 'medical',
+    resultMode: 'callback',
+
+    async submit(request: SubmissionRequest): Promise<SubmissionReceipt> {
+      const envelope = buildRequestEnvelope(request, options.secret);
+      const response = await client.send(serviceUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json;charset=utf-8' },
+        body: JSON.stringify(envelope),
+      });
+      return readReceipt(response, envelope.infno);
+    },
+
+    parseCallback: (raw) => parseMedicalCallback(options.secret, raw),
+
+    acknowledgeCallback: () => ({ contentType: 'application/json', body: ACKNOWLEDGEMENT }),
+  };
+}
+
+/** Classifies the answer to a submit and returns the receipt of a successful one. */
+function readReceipt(response: HttpResponse, infno: string): SubmissionReceipt {
+  const what = `medical transaction ${infno}`;
+  ensureSuccessStatus('medical', response, what);
+
+  // Proxies and maintenance pages in front of the department answer 200 with HTML.
+  // The service is not reachable behind them, so a later attempt may succeed.
+  if (isHtml(response)) {
+    throw new TransientDepartmentError(
+      'medical',
+      `${what} returned an HTML page with HTTP ${response.status}`,
+    );
+  }
+
+  const answer = parseJson(response.body);
+  if (!isObject(answer) || !Number.isInteger(answer.infcode)) {
+    throw new PermanentDepartmentError(
+      'medical',
+      `${what} returned no JSON envelope with an integer infcode`,
+    );
+  }
+  const output = isObject(answer.output) ? answer.output : {};
+  switch (answer.infcode) {
+    case INFCODE.success:
+      return readSuccessOutput(output, what);
+    case INFCODE.systemError:
+      throw new TransientDepartmentError(
+        'medical',
+        `${what} failed with a department system error (infcode -1)`,
+      );
+    case INFCODE.refused:
+      throw readRefusal(answer, output, what);
+    default:
+      throw new PermanentDepartmentError(
+        'medical',
+        `${what} was rejected with ${describeRejection(answer, output)}`,
+      );
+  }
+}
+
+/** Names the infcode and the invalid field, never err_msg, in which the department may echo input values. */
+function describeRejection(answer: Record<string, unknown>, output: Record<string, unknown>): string {
+  const infcode = `infcode ${String(answer.infcode)}`;
+  const field = output.field;
+  return typeof field === 'string' && SAFE_FIELD.test(field) ? `${infcode} (field ${field})` : infcode;
+}
+
+function readSuccessOutput(output: Record<string, unknown>, what: string): SubmissionReceipt {
+  const { receipt_no: receiptNo, received_at: receivedAt } = output;
+  if (typeof receiptNo !== 'string' || receiptNo === '' || typeof receivedAt !== 'string') {
+    throw new PermanentDepartmentError(
+      'medical',
+      `${what} succeeded without output.receipt_no and output.received_at`,
+    );
+  }
+  const receivedAtIso = infTimeToIso(receivedAt);
+  if (receivedAtIso === undefined) {
+    throw new PermanentDepartmentError(
+      'medical',
+      `${what} returned an output.received_at that is not yyyy-MM-dd HH:mm:ss`,
+    );
+  }
+  return { receiptNo, receivedAt: receivedAtIso };
+}
+
+function readRefusal(answer: Record<string, unknown>, output: Record<string, unknown>, what: string): Error {
+  const reason = answer.err_msg;
+  if (typeof reason !== 'string' || reason === '') {
+    return new PermanentDepartmentError('medical', `${what} was refused (infcode 1) without an err_msg`);
+  }
+  const legalBasis = typeof output.legal_basis === 'string' ? output.legal_basis : '';
+  const code = typeof output.refusal_code === 'string' ? output.refusal_code : String(INFCODE.refused);
+  return new BusinessRefusalError('medical', reason, legalBasis, code);
+}
+
+function isHtml(response: HttpResponse): boolean {
+  const contentType = headerValue(response.headers, 'content-type') ?? '';
+  if (contentType.toLowerCase().includes('text/html')) return true;
+  return response.body.toString('utf8', 0, 256).trimStart().startsWith('<');
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,254 @@
+/**
+ * Simulated veterans affairs (退役军人事务部门) system: receives signed applications,
+ * dedupes them on the `Idempotency-Key` header, answers with a receipt, and later posts
+ * signed `accepted` and `completed` or `rejected` webhooks with the result documents.
+ * It never logs or echoes form content.
+ */
+import type { IncomingMessage } from 'node:http';
+import { headerValue, signBody, verifyBodySignature } from '../../src/adapters-kit/index.ts';
+import {
+  SubmissionLedger,
+  deliverCallback,
+  makePdf,
+  startSimulatorServer,
+  type DepartmentSimulator,
+  type SimulatedSubmission,
+  type SimulatorOptions,
+  type SimulatorReply,
+} from '../../src/adapters-kit/simulator.ts';
+import {
+  APPLICATIONS_PATH,
+  BUSINESS_CODES,
+  IDEMPOTENCY_HEADER,
+  SIGNATURE_HEADER,
+  type ApplicationBody,
+  type CallbackBody,
+  type CallbackDocument,
+  type ErrorBody,
+} from './protocol.ts';
+import { checkApplication, invalidRequest } from './simulator-rules.ts';
+
+const DEFAULT_PROCESSING_DELAY_MS = 50;
+
+interface DocumentTemplate {
+  kind: string;
+  name: string;
+  title: string;
+  englishTitle: string;
+}
+
+/** Documents each business produces; the lump-sum grant produces none. */
+const DOCUMENT_TEMPLATES: Record<string, DocumentTemplate> = {
+  [BUSINESS_CODES.checkIn]: {
+    kind: 'householdReferralLetter',
+    name: '户口登记介绍信.pdf',
+    title: '户口登记介绍信',
+    englishTitle: 'Household registration referral letter',
+  },
+  [BUSINESS_CODES.trainingEligibility]: {
+    kind: 'trainingEligibilityForm',
+    name: '自主就业退役士兵职业技能培训参训人员资格审核表.pdf',
+    title: '自主就业退役士兵职业技能培训参训人员资格审核表',
+    englishTitle: 'Vocational training eligibility review form',
+  },
+};
+
+export async function startVeteransSimulator(options: SimulatorOptions): Promise<DepartmentSimulator> {
+  const ledger = new SubmissionLedger('VA');
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+
+  const sendEvent = async (callbackUrl: string, event: CallbackBody): Promise<void> => {
+    if (closed) return;
+    const text = JSON.stringify(event);
+    const headers = {
+      'content-type': 'application/json',
+      [SIGNATURE_HEADER]: signBody(options.secret, text),
+    };
+    const delivered = await deliverCallback(callbackUrl, text, headers);
+    if (!delivered)
+      process.emitWarning(`veterans simulator: callback ${event.event_id} was not acknowledged`);
+  };
+
+  const processSubmission = async (submission: SimulatedSubmission, callbackUrl: string): Promise<void> => {
+    await sendEvent(callbackUrl, makeEvent(submission, 'accepted', submission.receivedAtMs));
+
+    const decision = options.decide?.(submission) ?? { status: 'completed' };
+    if (decision.status === 'rejected') {
+      const event = makeEvent(submission, 'rejected', Date.now());
+      await sendEvent(callbackUrl, { ...event, reason: decision.reason, legal_basis: decision.legalBasis });
+      return;
+    }
+
+    const documents = await produceDocuments(submission);
+    for (const document of documents) {
+      ledger.recordProduced(
+        submission.reference,
+        document.kind,
+        Buffer.from(document.content_base64, 'base64'),
+      );
+    }
+    await sendEvent(callbackUrl, { ...makeEvent(submission, 'completed', Date.now()), documents });
+  };
+
+  const schedule = (submission: SimulatedSubmission, callbackUrl: string): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      processSubmission(submission, callbackUrl).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        process.emitWarning(
+          `veterans simulator: processing of receipt ${submission.receiptNo} failed: ${reason}`,
+        );
+      });
+    }, options.processingDelayMs ?? DEFAULT_PROCESSING_DELAY_MS);
+    timers.add(timer);
+  };
+
+  const handler = async (request: IncomingMessage, body: Buffer): Promise<SimulatorReply> => {
+    const route = checkRoute(request);
+    if (route !== undefined) return route;
+    if (!verifyBodySignature(options.secret, body, headerValue(request.headers, SIGNATURE_HEADER))) {
+      return errorReply(401, {
+        error: { code: 'invalid_signature', message: 'request signature does not verify' },
+      });
+    }
+    const idempotencyKey = headerValue(request.headers, IDEMPOTENCY_HEADER);
+    if (!idempotencyKey) return errorReply(400, invalidRequest('Idempotency-Key').body);
+
+    const parsed = parseJson(body);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return errorReply(400, {
+        error: { code: 'invalid_json', message: 'request body is not a JSON object' },
+      });
+    }
+    const violation = checkApplication(parsed);
+    if (violation !== undefined) return errorReply(violation.status, violation.body);
+    const application = parsed as ApplicationBody;
+    const callbackUrl = application.callback_url || options.callbackUrl;
+    if (!callbackUrl) return errorReply(400, invalidRequest('callback_url').body);
+
+    const { fresh, submission } = ledger.record(describeSubmission(application, idempotencyKey));
+    if (fresh) schedule(submission, callbackUrl);
+    const receipt = { receipt_no: submission.receiptNo, received_at: toShanghaiIso(submission.receivedAtMs) };
+    // A replayed key gets the first receipt again, with 200 instead of 201.
+    return jsonReply(fresh ? 201 : 200, receipt, fresh ? {} : { 'idempotent-replayed': 'true' });
+  };
+
+  const server = await startSimulatorServer(handler, options);
+  return {
+    department: 'veterans',
+    url: server.url,
+    get submissions() {
+      return ledger.submissions;
+    },
+    get submitRequestCount() {
+      return ledger.submitRequestCount;
+    },
+    get produced() {
+      return ledger.produced;
+    },
+    async close() {
+      // NOTE: a callback already being delivered keeps retrying after close; only
+      // scheduled work that has not started is dropped.
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await server.close();
+    },
+  };
+}
+
+function checkRoute(request: IncomingMessage): SimulatorReply | undefined {
+  const path = new URL(request.url ?? '/', 'http://simulator.invalid').pathname;
+  if (path !== APPLICATIONS_PATH) {
+    return errorReply(404, { error: { code: 'not_found', message: `no endpoint at ${path}` } });
+  }
+  if (request.method !== 'POST') {
+    return errorReply(405, { error: { code: 'method_not_allowed', message: 'use POST' } });
+  }
+  return undefined;
+}
+
+/** The ledger keeps the department's view of the form: the snake_case sections it received. */
+function describeSubmission(
+  application: ApplicationBody,
+  idempotencyKey: string,
+): Omit<SimulatedSubmission, 'receiptNo' | 'receivedAtMs'> {
+  const separator = application.reference.lastIndexOf('.');
+  const { applicant, service, bank_account, employment } = application;
+  return {
+    caseId: separator > 0 ? application.reference.slice(0, separator) : application.reference,
+    itemKey: separator > 0 ? application.reference.slice(separator + 1) : '',
+    businessCode: application.business_code,
+    idempotencyKey,
+    reference: application.reference,
+    form: { applicant, service, bank_account, employment },
+    materialKinds: application.materials.map((material) => material.material),
+  };
+}
+
+function makeEvent(
+  submission: SimulatedSubmission,
+  status: CallbackBody['status'],
+  atMs: number,
+): CallbackBody {
+  return {
+    event_id: `${submission.receiptNo}-${status}`,
+    reference: submission.reference,
+    receipt_no: submission.receiptNo,
+    status,
+    occurred_at: toShanghaiIso(atMs),
+    documents: [],
+  };
+}
+
+async function produceDocuments(submission: SimulatedSubmission): Promise<CallbackDocument[]> {
+  const template = DOCUMENT_TEMPLATES[submission.businessCode];
+  if (template === undefined) return [];
+  const pdf = await makePdf(template.title, [
+    template.englishTitle,
+    `Receipt number: ${submission.receiptNo}`,
+    `Gateway reference: ${toPrintableAscii(submission.reference)}`,
+    `Issued: ${toShanghaiIso(Date.now()).slice(0, 10)}`,
+    'Issued by the simulated veterans affairs system',
+  ]);
+  return [
+    {
+      kind: template.kind,
+      name: template.name,
+      media_type: 'application/pdf',
+      content_base64: pdf.toString('base64'),
+    },
+  ];
+}
+
+/** The standard PDF fonts encode only WinAnsi characters, so anything else becomes `?`. */
+function toPrintableAscii(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** Formats epoch milliseconds as ISO 8601 in China Standard Time, which has no daylight saving. */
+function toShanghaiIso(epochMs: number): string {
+  const shifted = new Date(epochMs + 8 * 60 * 60 * 1000).toISOString();
+  return `${shifted.slice(0, 19)}+08:00`;
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function errorReply(status: number, body: ErrorBody): SimulatorReply {
+  return jsonReply(status, body);
+}
+
+function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): SimulatorReply {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
+}
