@@ -60,9 +60,13 @@ function integer(env: Env, name: string, fallback: number): number {
 /** Parses `keyId:base64key,keyId:base64key`; each key must be 32 bytes for AES-256-GCM. */
 export function parseDataKeys(raw: string): Map<string, Buffer> {
   const keys = new Map<string, Buffer>();
-  for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const [keyId, encoded] = entry.split(':', 2);
-    if (!keyId || !encoded) throw new ConfigError(`LIANBAN_DATA_KEYS entry "${keyId ?? ''}" must be keyId:base64key`);
+    if (!keyId || !encoded)
+      throw new ConfigError(`LIANBAN_DATA_KEYS entry "${keyId ?? ''}" must be keyId:base64key`);
     const key = Buffer.from(encoded, 'base64');
     if (key.length !== 32) {
       throw new ConfigError(`LIANBAN_DATA_KEYS key "${keyId}" must decode to 32 bytes, got ${key.length}`);
@@ -76,7 +80,10 @@ export function parseDataKeys(raw: string): Map<string, Buffer> {
 /** Parses `appId:secret,appId:secret`. */
 function parseCallers(raw: string): Map<string, string> {
   const callers = new Map<string, string>();
-  for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const separator = entry.indexOf(':');
     if (separator <= 0) throw new ConfigError(`LIANBAN_PLATFORM_CALLERS entry must be appId:secret`);
     callers.set(entry.slice(0, separator), entry.slice(separator + 1));
@@ -84,7 +91,10 @@ function parseCallers(raw: string): Map<string, string> {
   return callers;
 }
 
-function departmentEndpoints(env: Env, mode: GatewayConfig['mode']): Record<DepartmentKey, DepartmentEndpoint> {
+function departmentEndpoints(
+  env: Env,
+  mode: GatewayConfig['mode'],
+): Record<DepartmentKey, DepartmentEndpoint> {
   const endpoints = {} as Record<DepartmentKey, DepartmentEndpoint>;
   for (const department of DEPARTMENTS) {
     const upper = department.toUpperCase();
@@ -119,7 +129,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       statusUrl: required(env, 'LIANBAN_PLATFORM_STATUS_URL', mode, 'http://127.0.0.1:1/status'),
       secret: required(env, 'LIANBAN_PLATFORM_SECRET', mode, 'development-platform-secret'),
     },
-    platformCallers: parseCallers(required(env, 'LIANBAN_PLATFORM_CALLERS', mode, 'ykb:development-caller-secret')),
+    platformCallers: parseCallers(
+      required(env, 'LIANBAN_PLATFORM_CALLERS', mode, 'ykb:development-caller-secret'),
+    ),
     policePollIntervalMs: integer(env, 'LIANBAN_POLICE_POLL_INTERVAL_MS', 5_000),
     departmentAttempts: integer(env, 'LIANBAN_DEPARTMENT_ATTEMPTS', 8),
     maxUploadBytes: integer(env, 'LIANBAN_MAX_UPLOAD_BYTES', 10 * 1024 * 1024),

@@ -12,7 +12,7 @@ import type { DepartmentAdapter, DepartmentKey } from './adapters-kit/types.ts';
 import { PlatformAuthenticator } from './api/auth.ts';
 import { buildApi } from './api/server.ts';
 import { loadBundle, type Bundle } from './bundle/bundle.ts';
-import { createDefaultCalendar } from './calendar/index.ts';
+import { CalendarStore } from './calendar/index.ts';
 import type { GatewayConfig } from './config.ts';
 import { IntakeService } from './intake/intake.ts';
 import { CaseValidator } from './intake/validate.ts';
@@ -55,7 +55,9 @@ export interface Gateway {
 
 function createAdapters(config: GatewayConfig): Map<string, DepartmentAdapter> {
   const adapters = new Map<string, DepartmentAdapter>();
-  for (const [department, factory] of Object.entries(ADAPTER_FACTORIES) as Array<[DepartmentKey, typeof createVeteransAdapter]>) {
+  for (const [department, factory] of Object.entries(ADAPTER_FACTORIES) as Array<
+    [DepartmentKey, typeof createVeteransAdapter]
+  >) {
     const endpoint = config.departments[department];
     adapters.set(department, factory({ baseUrl: endpoint.baseUrl, secret: endpoint.secret }));
   }
@@ -75,7 +77,9 @@ export async function startGateway(
   const connection = { url: config.redisUrl, maxRetriesPerRequest: null };
 
   const bundle = loadBundle();
-  const calendar = options.calendar ?? createDefaultCalendar();
+  // Tables an operator activated in Redis take part next to the contract files.
+  const calendar =
+    options.calendar ?? (await new CalendarStore(redis, { keyPrefix: config.keyPrefix, logger }).load());
   const cipher = new DataCipher(config.dataKeys, config.activeDataKeyId);
   const documents = new DocumentStore(config.documentsDir, cipher);
   const presentItem = createItemPresenter(bundle);
@@ -84,7 +88,13 @@ export async function startGateway(
   const queues = new GatewayQueues(connection, keys, [...adapters.keys()], config.departmentAttempts);
   const orchestrator = new Orchestrator(bundle, store, queues, logger);
   const applier = new OutcomeApplier(bundle, store, documents, orchestrator, logger);
-  const notifier = new PlatformNotifier(store, config.platform.statusUrl, config.platform.secret, metrics, logger);
+  const notifier = new PlatformNotifier(
+    store,
+    config.platform.statusUrl,
+    config.platform.secret,
+    metrics,
+    logger,
+  );
 
   const closers: Array<() => Promise<void>> = [];
   const gateway: Gateway = {
@@ -103,18 +113,37 @@ export async function startGateway(
 
   if (role === 'worker' || role === 'all') {
     const departmentWorkers = new DepartmentWorkers({
-      bundle, store, documents, orchestrator, queues, keys, calendar, metrics, logger, adapters, connection,
+      bundle,
+      store,
+      documents,
+      orchestrator,
+      queues,
+      keys,
+      calendar,
+      metrics,
+      logger,
+      adapters,
+      connection,
       publicUrl: config.publicUrl,
       policePollIntervalMs: config.policePollIntervalMs,
     });
     const supportWorkers = new SupportWorkers({
-      store, keys, applier, notifier, adapters, connection, logger,
+      store,
+      keys,
+      applier,
+      notifier,
+      adapters,
+      connection,
+      logger,
       policePollIntervalMs: config.policePollIntervalMs,
     });
     departmentWorkers.start();
     supportWorkers.start();
     gateway.departmentWorkers = departmentWorkers;
-    closers.push(() => departmentWorkers.close(), () => supportWorkers.close());
+    closers.push(
+      () => departmentWorkers.close(),
+      () => supportWorkers.close(),
+    );
     logger.info({ role }, 'workers started');
   }
 
@@ -123,7 +152,17 @@ export async function startGateway(
     const intake = new IntakeService(bundle, validator, store, documents, orchestrator, calendar, logger);
     const auth = new PlatformAuthenticator(config.platformCallers, redis, `${config.keyPrefix}:nonce`);
     const api = await buildApi({
-      intake, store, documents, cipher, applier, queues, adapters, auth, metrics, logger, presentItem,
+      intake,
+      store,
+      documents,
+      cipher,
+      applier,
+      queues,
+      adapters,
+      auth,
+      metrics,
+      logger,
+      presentItem,
       maxUploadBytes: config.maxUploadBytes,
     });
     gateway.url = await api.listen({ host: config.host, port: config.port });

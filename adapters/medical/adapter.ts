@@ -48,75 +48,82 @@ export function createMedicalAdapter(options: AdapterOptions): DepartmentAdapter
   };
 }
 
-/** Classifies the answer to a submit and returns the receipt of a successful one. */
+/** Classifies the response to a submit request and returns the receipt of a successful one. */
 function readReceipt(response: HttpResponse, infno: string): SubmissionReceipt {
-  const what = `medical transaction ${infno}`;
-  ensureSuccessStatus('medical', response, what);
+  const transaction = `medical transaction ${infno}`;
+  ensureSuccessStatus('medical', response, transaction);
 
-  // Proxies and maintenance pages in front of the department answer 200 with HTML.
+  // Proxies and maintenance pages in front of the department respond with 200 and HTML.
   // The service is not reachable behind them, so a later attempt may succeed.
   if (isHtml(response)) {
     throw new TransientDepartmentError(
       'medical',
-      `${what} returned an HTML page with HTTP ${response.status}`,
+      `${transaction} returned an HTML page with HTTP ${response.status}`,
     );
   }
 
-  const answer = parseJson(response.body);
-  if (!isObject(answer) || !Number.isInteger(answer.infcode)) {
+  const envelope = parseJson(response.body);
+  if (!isObject(envelope) || !Number.isInteger(envelope.infcode)) {
     throw new PermanentDepartmentError(
       'medical',
-      `${what} returned no JSON envelope with an integer infcode`,
+      `${transaction} returned no JSON envelope with an integer infcode`,
     );
   }
-  const output = isObject(answer.output) ? answer.output : {};
-  switch (answer.infcode) {
+  const output = isObject(envelope.output) ? envelope.output : {};
+  switch (envelope.infcode) {
     case INFCODE.success:
-      return readSuccessOutput(output, what);
+      return readSuccessOutput(output, transaction);
     case INFCODE.systemError:
       throw new TransientDepartmentError(
         'medical',
-        `${what} failed with a department system error (infcode -1)`,
+        `${transaction} failed with a department system error (infcode -1)`,
       );
     case INFCODE.refused:
-      throw readRefusal(answer, output, what);
+      throw readRefusal(envelope, output, transaction);
     default:
       throw new PermanentDepartmentError(
         'medical',
-        `${what} was rejected with ${describeRejection(answer, output)}`,
+        `${transaction} was rejected with ${describeRejection(envelope, output)}`,
       );
   }
 }
 
 /** Names the infcode and the invalid field, never err_msg, in which the department may echo input values. */
-function describeRejection(answer: Record<string, unknown>, output: Record<string, unknown>): string {
-  const infcode = `infcode ${String(answer.infcode)}`;
+function describeRejection(envelope: Record<string, unknown>, output: Record<string, unknown>): string {
+  const infcode = `infcode ${String(envelope.infcode)}`;
   const field = output.field;
   return typeof field === 'string' && SAFE_FIELD.test(field) ? `${infcode} (field ${field})` : infcode;
 }
 
-function readSuccessOutput(output: Record<string, unknown>, what: string): SubmissionReceipt {
+function readSuccessOutput(output: Record<string, unknown>, transaction: string): SubmissionReceipt {
   const { receipt_no: receiptNo, received_at: receivedAt } = output;
   if (typeof receiptNo !== 'string' || receiptNo === '' || typeof receivedAt !== 'string') {
     throw new PermanentDepartmentError(
       'medical',
-      `${what} succeeded without output.receipt_no and output.received_at`,
+      `${transaction} succeeded without output.receipt_no and output.received_at`,
     );
   }
   const receivedAtIso = infTimeToIso(receivedAt);
   if (receivedAtIso === undefined) {
     throw new PermanentDepartmentError(
       'medical',
-      `${what} returned an output.received_at that is not yyyy-MM-dd HH:mm:ss`,
+      `${transaction} returned an output.received_at that is not yyyy-MM-dd HH:mm:ss`,
     );
   }
   return { receiptNo, receivedAt: receivedAtIso };
 }
 
-function readRefusal(answer: Record<string, unknown>, output: Record<string, unknown>, what: string): Error {
-  const reason = answer.err_msg;
+function readRefusal(
+  envelope: Record<string, unknown>,
+  output: Record<string, unknown>,
+  transaction: string,
+): Error {
+  const reason = envelope.err_msg;
   if (typeof reason !== 'string' || reason === '') {
-    return new PermanentDepartmentError('medical', `${what} was refused (infcode 1) without an err_msg`);
+    return new PermanentDepartmentError(
+      'medical',
+      `${transaction} returned infcode 1 (refusal) without the err_msg reason`,
+    );
   }
   const legalBasis = typeof output.legal_basis === 'string' ? output.legal_basis : '';
   const code = typeof output.refusal_code === 'string' ? output.refusal_code : String(INFCODE.refused);

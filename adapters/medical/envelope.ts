@@ -1,8 +1,8 @@
 /**
  * Signatures of medical envelopes. The signature sits inside the JSON it signs, so both
- * sides sign a canonical form instead of the raw bytes: the envelope without `cainfo`,
- * with object keys sorted by UTF-16 code units at every level, no whitespace, and
- * strings and numbers written as `JSON.stringify` writes them.
+ * sides sign a canonical form instead of the raw bytes. That form is the envelope without
+ * `cainfo`, with object keys sorted by UTF-16 code units at every level and no whitespace.
+ * Strings and numbers are written as `JSON.stringify` writes them.
  */
 import { SIGNATURE_TOLERANCE_SECONDS, hexDigestsEqual, hmacSha256Hex } from '../../src/adapters-kit/index.ts';
 import { SIGN_TYPE, infTimeToIso, type SignatureFields } from './protocol.ts';
@@ -17,7 +17,7 @@ export function canonicalJson(value: unknown): string {
       .map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key])}`);
     return `{${members.join(',')}}`;
   }
-  // JSON.stringify returns undefined for undefined and functions; JSON writes null there.
+  // JSON.stringify returns undefined for undefined and functions, which JSON arrays write as null.
   return JSON.stringify(value) ?? 'null';
 }
 
@@ -34,10 +34,11 @@ export function signEnvelope<T extends object>(secret: string, envelope: T): T &
  */
 export function findSignatureProblem(
   secret: string,
-  envelope: Record<string, unknown>,
+  envelope: object,
   nowMs = Date.now(),
 ): string | undefined {
-  const { cainfo, signtype, inf_time: infTime } = envelope;
+  const fields = envelope as Record<string, unknown>;
+  const { cainfo, signtype, inf_time: infTime } = fields;
   if (signtype !== SIGN_TYPE) return `signtype is missing or not ${SIGN_TYPE}`;
   if (typeof cainfo !== 'string' || cainfo === '') return 'cainfo is missing';
 
@@ -47,7 +48,7 @@ export function findSignatureProblem(
     return `inf_time is more than ${SIGNATURE_TOLERANCE_SECONDS} s away from now`;
   }
 
-  const { cainfo: _ignored, ...signed } = envelope;
+  const { cainfo: _ignored, ...signed } = fields;
   if (!hexDigestsEqual(computeCainfo(secret, signed), cainfo)) return 'cainfo does not verify';
   return undefined;
 }

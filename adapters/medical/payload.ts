@@ -136,7 +136,7 @@ function readTransfer(form: Form): ItemFields {
 function readChange(form: Form): ItemFields {
   const field = requireString(form, 'medicalInsuranceChange.field');
   return {
-    // A field outside phone and address goes out as it is; the department refuses it.
+    // A field other than phone or address goes out unchanged, and the department refuses it.
     chg_item: CHANGE_ITEMS[field as keyof typeof CHANGE_ITEMS] ?? field,
     chg_bef_val: requireString(form, 'medicalInsuranceChange.oldValue'),
     chg_aft_val: requireString(form, 'medicalInsuranceChange.newValue'),
@@ -153,7 +153,7 @@ function readPath(form: Form, path: string): unknown {
   return value;
 }
 
-/** A case without a field its item needs is a gateway defect: retrying cannot supply it. */
+/** Builds the error for a missing form field, a gateway defect that retrying cannot fix. */
 function missingField(path: string, expected: string): PermanentDepartmentError {
   return new PermanentDepartmentError('medical', `case form field ${path} is missing or not ${expected}`);
 }

@@ -2,7 +2,7 @@
  * Wire format of the medical insurance (医疗保障部门) service, in the style of the national
  * medical insurance information platform: every message is a JSON envelope with a
  * transaction code (`infno`), a 30-character message id, area codes and signature
- * fields, and answers carry `infcode`, `err_msg` and `output`.
+ * fields. Responses carry `infcode`, `err_msg` and `output`.
  */
 import { sha256Hex } from '../../src/adapters-kit/index.ts';
 
@@ -17,12 +17,12 @@ export const INFNO = {
   transfer: '3201',
 } as const;
 
-/** `infcode` of an answer. Any value not listed here is a contract error. */
+/** `infcode` values of a response. Any value not listed here is a contract error. */
 export const INFCODE = {
   success: 0,
   /** The department's system failed; the same message may succeed later. */
   systemError: -1,
-  /** The department refused the item (不予受理); `output` holds `refusal_code` and `legal_basis`. */
+  /** The department refused the item (不予受理), and `output` contains `refusal_code` and `legal_basis`. */
   refused: 1,
   /** The envelope or its input is missing or has an invalid field; `err_msg` names it. */
   invalidMessage: 2,
@@ -104,10 +104,10 @@ export interface RequestEnvelope extends EnvelopeHead, SignatureFields {
   input: { data: MedicalInputData };
 }
 
-export interface AnswerEnvelope {
+export interface ResponseEnvelope {
   infcode: number;
   err_msg: string;
-  /** The department's id for its answer message. */
+  /** The department's id for its response message. */
   inf_refmsgid: string;
   refmsg_time: string;
   respond_time: string;

@@ -1,7 +1,7 @@
 /**
- * What the simulated medical insurance service checks in a request envelope before it
- * issues a receipt: the signature (infcode 3), required fields (infcode 2), then
- * refusals (infcode 1) an insurance clerk would give at once.
+ * Request checks of the simulated medical insurance service, run before it issues a
+ * receipt: the signature (infcode 3), required fields (infcode 2), then refusals
+ * (infcode 1) that an insurance clerk would give at once.
  */
 import { sha256Hex } from '../../src/adapters-kit/index.ts';
 import { findSignatureProblem } from './envelope.ts';

@@ -1,6 +1,6 @@
 /**
  * Simulated medical insurance (医疗保障部门) service: receives signed envelopes, dedupes
- * them on `msgid`, answers with a receipt, and later posts signed result envelopes,
+ * them on `msgid`, responds with a receipt, and later posts signed result envelopes,
  * `accepted` and then `completed` or `rejected`. It never logs or echoes form content.
  */
 import { randomUUID } from 'node:crypto';
@@ -28,10 +28,25 @@ import {
   type CallbackOutput,
   type EnvelopeHead,
   type RequestEnvelope,
+  type ResponseEnvelope,
 } from './protocol.ts';
 import { checkRequestEnvelope, invalidMessage, type Verdict } from './simulator-rules.ts';
 
 const DEFAULT_PROCESSING_DELAY_MS = 50;
+
+const SYSTEM_BUSY: Verdict = { infcode: INFCODE.systemError, errMsg: '系统繁忙，请稍后再试', output: null };
+
+const SERVICE_UNAVAILABLE: SimulatorReply = {
+  status: 503,
+  headers: { 'content-type': 'text/plain; charset=utf-8' },
+  body: 'service temporarily unavailable',
+};
+
+const HTML_PAGE: SimulatorReply = {
+  status: 200,
+  headers: { 'content-type': 'text/html; charset=utf-8' },
+  body: '<!DOCTYPE html><html><head><title>系统维护</title></head><body>系统维护中，请稍后再试。</body></html>',
+};
 
 const TRANSFER_LETTER = {
   kind: 'medicalTransferLetter',
@@ -40,7 +55,7 @@ const TRANSFER_LETTER = {
   englishTitle: 'Basic medical insurance transfer contact letter',
 };
 
-/** What the simulator keeps of a request to answer it later: never the materials. */
+/** Request data kept until the results are sent, without the materials. */
 interface PendingResult {
   submission: SimulatedSubmission;
   callbackUrl: string;
@@ -49,57 +64,66 @@ interface PendingResult {
   movesMilitaryAccount: boolean;
 }
 
-export async function startMedicalSimulator(options: SimulatorOptions): Promise<DepartmentSimulator> {
-  const ledger = new SubmissionLedger('YB');
-  const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
+/** Faults that the simulator can inject into its responses to the next requests. */
+export type MedicalFault =
+  /** `infcode -1` before the request is processed, as when the core system is busy. */
+  | 'system-error'
+  /** HTTP 503 before the request is processed. */
+  | 'server-error'
+  /** HTTP 200 with an HTML page, as a proxy or maintenance page would send, before processing. */
+  | 'html-page'
+  /** The request is received and processed, but the response is HTTP 503, as if it were lost. */
+  | 'reply-lost';
 
-  const sendEvent = async (pending: PendingResult, output: CallbackOutput): Promise<void> => {
-    if (closed) return;
-    const envelope = makeCallbackEnvelope(options.secret, pending, output);
-    const delivered = await deliverCallback(pending.callbackUrl, JSON.stringify(envelope), {
-      'content-type': 'application/json;charset=utf-8',
-    });
-    if (!delivered)
-      process.emitWarning(`medical simulator: callback ${output.event_id} was not acknowledged`);
+export interface MedicalSimulator extends DepartmentSimulator {
+  /** Makes the next `times` requests fail with `fault`. */
+  injectFault(fault: MedicalFault, times?: number): void;
+}
+
+export async function startMedicalSimulator(options: SimulatorOptions): Promise<MedicalSimulator> {
+  const simulation = new MedicalServiceSimulation(options);
+  const server = await startSimulatorServer((request, body) => simulation.handle(request, body), options);
+  return {
+    department: 'medical',
+    url: server.url,
+    get submissions() {
+      return simulation.ledger.submissions;
+    },
+    get submitRequestCount() {
+      return simulation.ledger.submitRequestCount;
+    },
+    get produced() {
+      return simulation.ledger.produced;
+    },
+    injectFault: (fault, times = 1) => simulation.injectFault(fault, times),
+    async close() {
+      simulation.stop();
+      await server.close();
+    },
   };
+}
 
-  const processSubmission = async (pending: PendingResult): Promise<void> => {
-    const { submission } = pending;
-    await sendEvent(pending, makeOutput(submission, 'accepted', submission.receivedAtMs));
+class MedicalServiceSimulation {
+  readonly ledger = new SubmissionLedger('YB');
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly faults: MedicalFault[] = [];
+  private stopped = false;
 
-    const decision = options.decide?.(submission) ?? { status: 'completed' };
-    if (decision.status === 'rejected') {
-      const output = makeOutput(submission, 'rejected', Date.now());
-      await sendEvent(pending, { ...output, reason: decision.reason, legal_basis: decision.legalBasis });
-      return;
-    }
+  constructor(private readonly options: SimulatorOptions) {}
 
-    const documents = await produceDocuments(pending);
-    for (const document of documents) {
-      ledger.recordProduced(
-        submission.reference,
-        document.kind,
-        Buffer.from(document.content_base64, 'base64'),
-      );
-    }
-    await sendEvent(pending, { ...makeOutput(submission, 'completed', Date.now()), documents });
-  };
+  injectFault(fault: MedicalFault, times: number): void {
+    for (let count = 0; count < times; count += 1) this.faults.push(fault);
+  }
 
-  const schedule = (pending: PendingResult): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      processSubmission(pending).catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        process.emitWarning(
-          `medical simulator: processing of receipt ${pending.submission.receiptNo} failed: ${reason}`,
-        );
-      });
-    }, options.processingDelayMs ?? DEFAULT_PROCESSING_DELAY_MS);
-    timers.add(timer);
-  };
+  /** Drops scheduled results that have not started. */
+  stop(): void {
+    // NOTE: a callback already being delivered keeps retrying after stop.
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
 
-  const handler = async (request: IncomingMessage, body: Buffer): Promise<SimulatorReply> => {
+  async handle(request: IncomingMessage, body: Buffer): Promise<SimulatorReply> {
     const path = new URL(request.url ?? '/', 'http://simulator.invalid').pathname;
     if (path !== CALL_SERVICE_PATH || request.method !== 'POST') {
       return {
@@ -109,51 +133,81 @@ export async function startMedicalSimulator(options: SimulatorOptions): Promise<
       };
     }
 
+    const fault = this.faults.shift();
+    if (fault === 'system-error') return respond(SYSTEM_BUSY);
+    if (fault === 'server-error') return SERVICE_UNAVAILABLE;
+    if (fault === 'html-page') return HTML_PAGE;
+
+    const reply = this.receive(body);
+    return fault === 'reply-lost' ? SERVICE_UNAVAILABLE : reply;
+  }
+
+  private receive(body: Buffer): SimulatorReply {
     const envelope = parseJson(body);
-    const verdict = checkRequestEnvelope(options.secret, envelope);
-    if (verdict !== undefined) return answer(verdict);
+    const verdict = checkRequestEnvelope(this.options.secret, envelope);
+    if (verdict !== undefined) return respond(verdict);
     const { input, msgid, insuplc_admdvs: areaCode } = envelope as RequestEnvelope;
-    const callbackUrl = input.data.callback_url || options.callbackUrl;
-    if (!callbackUrl) return answer(invalidMessage('input.data.callback_url'));
+    const callbackUrl = input.data.callback_url || this.options.callbackUrl;
+    if (!callbackUrl) return respond(invalidMessage('input.data.callback_url'));
 
     // msgid is the department's dedupe key: a repeat gets the first receipt and no second result.
-    const { fresh, submission } = ledger.record(describeSubmission(envelope as RequestEnvelope));
+    const { fresh, submission } = this.ledger.record(describeSubmission(envelope as RequestEnvelope));
     if (fresh) {
       const movesMilitaryAccount = input.data.mil_acct_trans_flag === '1';
-      schedule({ submission, callbackUrl, requestMsgid: msgid, areaCode, movesMilitaryAccount });
+      this.schedule({ submission, callbackUrl, requestMsgid: msgid, areaCode, movesMilitaryAccount });
     }
-    return answer({
+    return respond({
       infcode: INFCODE.success,
       errMsg: 'success',
       output: { receipt_no: submission.receiptNo, received_at: formatInfTime(submission.receivedAtMs) },
     });
-  };
+  }
 
-  const server = await startSimulatorServer(handler, options);
-  return {
-    department: 'medical',
-    url: server.url,
-    get submissions() {
-      return ledger.submissions;
-    },
-    get submitRequestCount() {
-      return ledger.submitRequestCount;
-    },
-    get produced() {
-      return ledger.produced;
-    },
-    async close() {
-      // NOTE: a callback already being delivered keeps retrying after close; only
-      // scheduled work that has not started is dropped.
-      closed = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      await server.close();
-    },
-  };
+  private schedule(pending: PendingResult): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.processSubmission(pending).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        process.emitWarning(
+          `medical simulator: processing of receipt ${pending.submission.receiptNo} failed: ${reason}`,
+        );
+      });
+    }, this.options.processingDelayMs ?? DEFAULT_PROCESSING_DELAY_MS);
+    this.timers.add(timer);
+  }
+
+  /** Sends `accepted`, then the decided result; a completed transfer may carry the transfer letter. */
+  private async processSubmission(pending: PendingResult): Promise<void> {
+    const { submission } = pending;
+    await this.sendEvent(pending, makeOutput(submission, 'accepted', submission.receivedAtMs));
+
+    const decision = this.options.decide?.(submission) ?? { status: 'completed' };
+    if (decision.status === 'rejected') {
+      const output = makeOutput(submission, 'rejected', Date.now());
+      await this.sendEvent(pending, { ...output, reason: decision.reason, legal_basis: decision.legalBasis });
+      return;
+    }
+
+    const documents = await produceDocuments(pending);
+    for (const document of documents) {
+      const content = Buffer.from(document.content_base64, 'base64');
+      this.ledger.recordProduced(submission.reference, document.kind, content);
+    }
+    await this.sendEvent(pending, { ...makeOutput(submission, 'completed', Date.now()), documents });
+  }
+
+  private async sendEvent(pending: PendingResult, output: CallbackOutput): Promise<void> {
+    if (this.stopped) return;
+    const envelope = makeCallbackEnvelope(this.options.secret, pending, output);
+    const headers = { 'content-type': 'application/json;charset=utf-8' };
+    const delivered = await deliverCallback(pending.callbackUrl, JSON.stringify(envelope), headers);
+    if (!delivered) {
+      process.emitWarning(`medical simulator: callback ${output.event_id} was not acknowledged`);
+    }
+  }
 }
 
-/** The ledger keeps the input data as the department received it, without the materials. */
+/** Describes a request for the ledger: `idempotencyKey` is the msgid, and `form` is `input.data` without the materials. */
 function describeSubmission(
   envelope: RequestEnvelope,
 ): Omit<SimulatedSubmission, 'receiptNo' | 'receivedAtMs'> {
@@ -208,7 +262,7 @@ function makeCallbackEnvelope(
   return signEnvelope(secret, { ...head, inf_refmsgid: pending.requestMsgid, output });
 }
 
-/** The transfer letter exists only when the military personal account has to move. */
+/** Produces the transfer letter, which exists only when the military personal account has to move. */
 async function produceDocuments(pending: PendingResult): Promise<CallbackDocument[]> {
   const { submission } = pending;
   if (submission.businessCode !== INFNO.transfer || !pending.movesMilitaryAccount) return [];
@@ -229,15 +283,15 @@ async function produceDocuments(pending: PendingResult): Promise<CallbackDocumen
   ];
 }
 
-/** The standard PDF fonts encode only WinAnsi characters, so anything else becomes `?`. */
+/** Replaces characters outside printable ASCII with `?`, because the standard PDF fonts encode only WinAnsi. */
 function toPrintableAscii(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
-/** Answers are HTTP 200 envelopes, as on the national platform; `infcode` carries the result. */
-function answer(verdict: Verdict): SimulatorReply {
+/** Builds an HTTP 200 response envelope, as on the national platform, where `infcode` carries the result. */
+function respond(verdict: Verdict): SimulatorReply {
   const now = formatInfTime(Date.now());
-  const body = {
+  const body: ResponseEnvelope = {
     infcode: verdict.infcode,
     err_msg: verdict.errMsg,
     inf_refmsgid: deriveMsgid(randomUUID()),

@@ -58,7 +58,11 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
   const downloaded = new Set<string>();
   let rejectedSignatures = 0;
 
-  async function download(caseId: string, item: PushItem, document: PushItem['documents'][number]): Promise<void> {
+  async function download(
+    caseId: string,
+    item: PushItem,
+    document: PushItem['documents'][number],
+  ): Promise<void> {
     const headers = signPlatformRequest({
       appId: options.appId,
       secret: options.callerSecret,
@@ -73,7 +77,8 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
       signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS),
     });
     const content = Buffer.from(await response.body.arrayBuffer());
-    if (response.statusCode !== 200) throw new Error(`document download returned HTTP ${response.statusCode}`);
+    if (response.statusCode !== 200)
+      throw new Error(`document download returned HTTP ${response.statusCode}`);
     documents.push({
       caseId,
       itemKey: item.itemKey,
@@ -119,7 +124,11 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
     const signature = incoming.headers['x-lianban-signature'];
     if (!verifyBodySignature(options.pushSecret, body, Array.isArray(signature) ? signature[0] : signature)) {
       rejectedSignatures += 1;
-      return { status: 401, body: '{"error":"invalid signature"}', headers: { 'content-type': 'application/json' } };
+      return {
+        status: 401,
+        body: '{"error":"invalid signature"}',
+        headers: { 'content-type': 'application/json' },
+      };
     }
     accept(JSON.parse(body.toString('utf8')) as StatusPush);
     return { status: 200, body: '{"received":true}', headers: { 'content-type': 'application/json' } };

@@ -78,7 +78,10 @@ class PoliceSoapClient {
   }
 }
 
-async function submitApplication(client: PoliceSoapClient, request: SubmissionRequest): Promise<SubmissionReceipt> {
+async function submitApplication(
+  client: PoliceSoapClient,
+  request: SubmissionRequest,
+): Promise<SubmissionReceipt> {
   const payload = buildSubmitPayload(request);
   const header = { RequestId: request.idempotencyKey, ReferenceNo: request.reference };
   const reply = await client.call('SubmitApplication', header, payload);
@@ -98,11 +101,15 @@ async function queryStatus(
 function buildSubmitPayload(request: SubmissionRequest): XmlNode {
   const { businessCode } = request;
   if (!isPoliceBusinessCode(businessCode)) {
-    throw new PermanentDepartmentError('police', `business code ${businessCode} is not handled by the police`);
+    throw new PermanentDepartmentError(
+      'police',
+      `business code ${businessCode} is not handled by the police`,
+    );
   }
 
   const delivery = request.form['delivery'];
-  const deliveryMethod = typeof delivery === 'object' && delivery !== null ? Reflect.get(delivery, 'method') : undefined;
+  const deliveryMethod =
+    typeof delivery === 'object' && delivery !== null ? Reflect.get(delivery, 'method') : undefined;
   let sections: XmlNode;
   try {
     sections = formToElements(request.form, sectionsFor(businessCode, deliveryMethod));
@@ -137,10 +144,16 @@ function readReceipt(reply: XmlNode, reference: string): SubmissionReceipt {
   const receiptNo = requiredText(reply, 'ReceiptNo');
   const receivedAt = normalizeDateTime(requiredText(reply, 'ReceivedAt') ?? '');
   if (!receiptNo || !receivedAt) {
-    throw new PermanentDepartmentError('police', 'SubmitApplicationResponse lacks ReceiptNo or a valid ReceivedAt');
+    throw new PermanentDepartmentError(
+      'police',
+      'SubmitApplicationResponse lacks ReceiptNo or a valid ReceivedAt',
+    );
   }
   if (requiredText(reply, 'ReferenceNo') !== reference) {
-    throw new PermanentDepartmentError('police', `SubmitApplicationResponse for ${reference} echoes another ReferenceNo`);
+    throw new PermanentDepartmentError(
+      'police',
+      `SubmitApplicationResponse for ${reference} echoes another ReferenceNo`,
+    );
   }
   return { receiptNo, receivedAt };
 }
@@ -150,23 +163,38 @@ const OUTCOME_STATUSES = { ACCEPTED: 'accepted', COMPLETED: 'completed', REJECTE
 function readStatus(reply: XmlNode, query: { reference: string; receiptNo: string }): ItemOutcome | null {
   const { reference, receiptNo } = query;
   if (requiredText(reply, 'ReceiptNo') !== receiptNo || requiredText(reply, 'ReferenceNo') !== reference) {
-    throw new PermanentDepartmentError('police', `QueryStatusResponse for ${receiptNo} is about another item`);
+    throw new PermanentDepartmentError(
+      'police',
+      `QueryStatusResponse for ${receiptNo} is about another item`,
+    );
   }
 
   const departmentStatus = requiredText(reply, 'Status') ?? '';
   if (departmentStatus === 'RECEIVED') return null;
   if (!Object.hasOwn(OUTCOME_STATUSES, departmentStatus)) {
-    throw new PermanentDepartmentError('police', `QueryStatusResponse has unknown Status ${departmentStatus}`);
+    throw new PermanentDepartmentError(
+      'police',
+      `QueryStatusResponse has unknown Status ${departmentStatus}`,
+    );
   }
   const occurredAt = normalizeDateTime(requiredText(reply, 'StatusTime') ?? '');
-  if (!occurredAt) throw new PermanentDepartmentError('police', 'QueryStatusResponse lacks a valid StatusTime');
+  if (!occurredAt)
+    throw new PermanentDepartmentError('police', 'QueryStatusResponse lacks a valid StatusTime');
 
   const status = OUTCOME_STATUSES[departmentStatus as keyof typeof OUTCOME_STATUSES];
   // The department reports each state once per receipt, so receipt and state identify
   // the report: polling a finished item again yields the same eventId, which the core drops.
-  const outcome: ItemOutcome = { reference, receiptNo, status, eventId: `${receiptNo}:${status}`, occurredAt, documents: [] };
+  const outcome: ItemOutcome = {
+    reference,
+    receiptNo,
+    status,
+    eventId: `${receiptNo}:${status}`,
+    occurredAt,
+    documents: [],
+  };
   if (status === 'rejected') Object.assign(outcome, readStatusRefusal(reply));
-  if (status === 'completed') outcome.documents = childNodes(childNode(reply, 'Documents'), 'Document').map(readDocument);
+  if (status === 'completed')
+    outcome.documents = childNodes(childNode(reply, 'Documents'), 'Document').map(readDocument);
   return outcome;
 }
 
@@ -175,7 +203,10 @@ function readStatusRefusal(reply: XmlNode): { reason: string; legalBasis: string
   const reason = requiredText(refusal, 'Reason');
   const legalBasis = requiredText(refusal, 'LegalBasis');
   if (!reason || !legalBasis) {
-    throw new PermanentDepartmentError('police', 'QueryStatusResponse is REJECTED without Refusal/Reason and LegalBasis');
+    throw new PermanentDepartmentError(
+      'police',
+      'QueryStatusResponse is REJECTED without Refusal/Reason and LegalBasis',
+    );
   }
   return { reason, legalBasis };
 }
@@ -191,7 +222,10 @@ function readDocument(document: XmlNode): ResultDocument {
   const mediaType = requiredText(document, 'MediaType');
   const base64 = (requiredText(document, 'Content') ?? '').replace(/\s+/g, '');
   if (!kind || !name || !mediaType || base64 === '' || !BASE64_PATTERN.test(base64)) {
-    throw new PermanentDepartmentError('police', `result document ${code || '(no DocumentCode)'} is incomplete or unknown`);
+    throw new PermanentDepartmentError(
+      'police',
+      `result document ${code || '(no DocumentCode)'} is incomplete or unknown`,
+    );
   }
 
   const content = Buffer.from(base64, 'base64');
@@ -202,7 +236,7 @@ function readDocument(document: XmlNode): ResultDocument {
 }
 
 /**
- * Turns an HTTP answer into the operation's response element. SOAP 1.1 over HTTP sends
+ * Turns an HTTP response into the operation's response element. SOAP 1.1 over HTTP sends
  * faults with status 500, so a fault is classified by its faultcode, not by the status.
  */
 function readReply(response: HttpResponse, operation: PoliceOperation): XmlNode {
@@ -233,16 +267,29 @@ function parseReply(response: HttpResponse, operation: PoliceOperation): SoapMes
   }
 }
 
-function unreadableReplyError(error: XmlRejectedError, response: HttpResponse, operation: PoliceOperation): DepartmentError {
+function unreadableReplyError(
+  error: XmlRejectedError,
+  response: HttpResponse,
+  operation: PoliceOperation,
+): DepartmentError {
   if (error.rejection === 'doctype') {
-    return new PermanentDepartmentError('police', `${operation} reply contains a DOCTYPE declaration, which is refused`);
+    return new PermanentDepartmentError(
+      'police',
+      `${operation} reply contains a DOCTYPE declaration, which is refused`,
+    );
   }
   ensureSuccessStatus('police', response, operation);
   // RequestId makes a repeated submit safe, so a cut-off reply is retried.
   if (error.rejection === 'malformed') {
-    return new TransientDepartmentError('police', `${operation} reply is cut off or malformed: ${error.message}`);
+    return new TransientDepartmentError(
+      'police',
+      `${operation} reply is cut off or malformed: ${error.message}`,
+    );
   }
-  return new PermanentDepartmentError('police', `${operation} reply is not a SOAP 1.1 envelope: ${error.message}`);
+  return new PermanentDepartmentError(
+    'police',
+    `${operation} reply is not a SOAP 1.1 envelope: ${error.message}`,
+  );
 }
 
 function decodeUtf8(body: Buffer): string {
@@ -276,4 +323,3 @@ function refusalError(refusal: Partial<PoliceRefusal>, operation: PoliceOperatio
   }
   return new BusinessRefusalError('police', reason, legalBasis, refusalCode ?? 'UNSPECIFIED');
 }
-

@@ -1,7 +1,7 @@
 /**
  * Which form fields the police receive for each business code, and under which
  * element names. The adapter reads the form with these tables and the simulator
- * rebuilds a form from the XML with the same tables, so both sides agree; a test keeps
+ * rebuilds a form from the XML with the same tables, so both sides agree. A test keeps
  * the element names and their order equal to the sequences in the WSDL's schema.
  */
 import { childNode, childText, containsNonXmlCharacter, type XmlNode } from './xml.ts';
@@ -133,7 +133,8 @@ export function isPoliceBusinessCode(code: string): code is PoliceBusinessCode {
  */
 export function sectionsFor(businessCode: PoliceBusinessCode, deliveryMethod: unknown): SectionMapping[] {
   const sections: SectionMapping[] = [...POLICE_ITEMS[businessCode].sections];
-  if (sections.includes(DELIVERY_SECTION) && deliveryMethod === 'mail') sections.push(ID_CARD_MAILING_SECTION);
+  if (sections.includes(DELIVERY_SECTION) && deliveryMethod === 'mail')
+    sections.push(ID_CARD_MAILING_SECTION);
   return sections;
 }
 
@@ -194,7 +195,8 @@ function fieldText(value: unknown, mapping: FieldMapping, pointer: string): stri
 function textValue(value: unknown, pointer: string): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') throw new FormFieldError(pointer, 'must be text');
-  if (containsNonXmlCharacter(value)) throw new FormFieldError(pointer, 'contains a character XML cannot carry');
+  if (containsNonXmlCharacter(value))
+    throw new FormFieldError(pointer, 'contains a character XML cannot carry');
   return value;
 }
 

@@ -1,8 +1,8 @@
 /**
  * Simulator of the police PoliceService: a SOAP 1.1 server that dedupes submissions on
- * the RequestId header, answers QueryStatus from a clock (RECEIVED, then ACCEPTED after
- * half the processing delay, then COMPLETED or REJECTED after the whole delay), and
- * produces the electronic ID material ⑧ for completed items. It never logs form content.
+ * the RequestId header and replies to QueryStatus by the time since receipt: RECEIVED,
+ * then ACCEPTED after half the processing delay, then COMPLETED or REJECTED after the
+ * whole delay. Completed items carry the electronic ID material ⑧. It logs nothing.
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -35,9 +35,12 @@ import {
 import { formatBeijingTime } from './time.ts';
 import { childNode, childNodes, childText, requiredText, XmlRejectedError, type XmlNode } from './xml.ts';
 
-const WSDL_TEMPLATE = readFileSync(new URL('../../contracts/police/police-service.wsdl', import.meta.url), 'utf8');
+const WSDL_TEMPLATE = readFileSync(
+  new URL('../../contracts/police/police-service.wsdl', import.meta.url),
+  'utf8',
+);
 
-/** Faults the simulator can be told to answer the next requests with. */
+/** Faults that `injectFault` queues for the next requests. */
 export type PoliceFault =
   /** HTTP 500 with a soapenv:Server fault, before the request is processed. */
   | 'server-fault'
@@ -51,7 +54,7 @@ export type PoliceFault =
   | 'doctype-reply';
 
 export interface PoliceSimulator extends DepartmentSimulator {
-  /** Answers the next `times` SOAP requests with `fault`. */
+  /** Replies to the next `times` SOAP requests with `fault`. */
   injectFault(fault: PoliceFault, times?: number): void;
 }
 
@@ -118,7 +121,8 @@ class PoliceServiceSimulation {
     const url = new URL(request.url ?? '/', 'http://simulator.invalid');
     if (url.pathname !== POLICE_SERVICE_PATH) return { status: 404, body: 'not found' };
     if (request.method === 'GET' && url.search.toLowerCase() === '?wsdl') return this.wsdlReply();
-    if (request.method !== 'POST') return { status: 405, headers: { allow: 'GET, POST' }, body: 'method not allowed' };
+    if (request.method !== 'POST')
+      return { status: 405, headers: { allow: 'GET, POST' }, body: 'method not allowed' };
 
     const parsed = this.readRequest(request, body);
     if ('reply' in parsed) return parsed.reply;
@@ -126,15 +130,15 @@ class PoliceServiceSimulation {
   }
 
   private wsdlReply(): SimulatorReply {
-    const wsdl = WSDL_TEMPLATE.replace(
-      /location="[^"]*"/,
-      `location="${this.url}${POLICE_SERVICE_PATH}"`,
-    );
+    const wsdl = WSDL_TEMPLATE.replace(/location="[^"]*"/, `location="${this.url}${POLICE_SERVICE_PATH}"`);
     return { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: wsdl };
   }
 
-  /** Authenticates and parses a SOAP request, or returns the Client fault that answers it. */
-  private readRequest(incoming: IncomingMessage, body: Buffer): { request: SoapRequest } | { reply: SimulatorReply } {
+  /** Authenticates and parses a SOAP request, or returns the Client fault to reply with. */
+  private readRequest(
+    incoming: IncomingMessage,
+    body: Buffer,
+  ): { request: SoapRequest } | { reply: SimulatorReply } {
     const signature = headerValue(incoming.headers, SIGNATURE_HEADER);
     if (!verifyBodySignature(this.options.secret, body, signature)) {
       return { reply: clientFault('SIGNATURE-INVALID', '报文签名校验失败') };
@@ -158,7 +162,8 @@ class PoliceServiceSimulation {
       return { reply: clientFault('UNKNOWN-OPERATION', 'SOAPAction 或报文体不是本服务的操作') };
     }
     const { RequestId, ReferenceNo } = readRequestHeader(message.header);
-    if (!RequestId || !ReferenceNo) return { reply: clientFault('MISSING-HEADER', '报文头缺少 RequestId 或 ReferenceNo') };
+    if (!RequestId || !ReferenceNo)
+      return { reply: clientFault('MISSING-HEADER', '报文头缺少 RequestId 或 ReferenceNo') };
 
     return { request: { operation, header: { RequestId, ReferenceNo }, payload: payload.node } };
   }
@@ -172,13 +177,16 @@ class PoliceServiceSimulation {
     if (fault !== undefined && fault !== 'truncated-reply') return faultReply(fault);
 
     const reply =
-      request.operation === 'SubmitApplication' ? this.submitApplication(request) : await this.queryStatus(request);
+      request.operation === 'SubmitApplication'
+        ? this.submitApplication(request)
+        : await this.queryStatus(request);
     return fault === 'truncated-reply' ? truncate(reply) : reply;
   }
 
   private submitApplication({ header, payload }: SoapRequest): SimulatorReply {
     const businessCode = requiredText(payload, 'BusinessCode') ?? '';
-    if (!isPoliceBusinessCode(businessCode)) return clientFault('INVALID-REQUEST', '业务编码不是公安部门的事项');
+    if (!isPoliceBusinessCode(businessCode))
+      return clientFault('INVALID-REQUEST', '业务编码不是公安部门的事项');
     if (requiredText(payload, 'ReferenceNo') !== header.ReferenceNo) {
       return clientFault('INVALID-REQUEST', '报文体的 ReferenceNo 与报文头不一致');
     }
@@ -217,7 +225,8 @@ class PoliceServiceSimulation {
     if (!item || !submission || submission.reference !== requiredText(payload, 'ReferenceNo')) {
       return clientFault('RECEIPT-NOT-FOUND', '没有该受理编号的办件');
     }
-    if (submission.idempotencyKey !== header.RequestId) return clientFault('RECEIPT-NOT-FOUND', '受理编号与 RequestId 不符');
+    if (submission.idempotencyKey !== header.RequestId)
+      return clientFault('RECEIPT-NOT-FOUND', '受理编号与 RequestId 不符');
 
     const status: XmlNode = { ReceiptNo: receiptNo, ReferenceNo: submission.reference };
     Object.assign(status, await this.currentStatus(item));
@@ -237,7 +246,11 @@ class PoliceServiceSimulation {
     const { decision } = item;
     const StatusTime = formatBeijingTime(decidedAtMs);
     if (decision.status === 'rejected') {
-      const refusal = { RefusalCode: decision.code ?? 'GA-BYSL', Reason: decision.reason, LegalBasis: decision.legalBasis };
+      const refusal = {
+        RefusalCode: decision.code ?? 'GA-BYSL',
+        Reason: decision.reason,
+        LegalBasis: decision.legalBasis,
+      };
       return { Status: 'REJECTED', StatusTime, Refusal: refusal };
     }
 
@@ -287,10 +300,14 @@ function readAttachmentKinds(payload: XmlNode): string[] | undefined {
 }
 
 function soapReply(element: string, payload: XmlNode): SimulatorReply {
-  return { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: buildEnvelope(undefined, element, payload) };
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/xml; charset=utf-8' },
+    body: buildEnvelope(undefined, element, payload),
+  };
 }
 
-/** SOAP 1.1 over HTTP answers every fault with status 500, Client faults included. */
+/** SOAP 1.1 over HTTP sends every fault with status 500, Client faults included. */
 function clientFault(errorCode: PoliceErrorCode, faultString: string): SimulatorReply {
   const body = buildFault('Client', faultString, { errorCode });
   return { status: 500, headers: { 'content-type': 'text/xml; charset=utf-8' }, body };
@@ -300,9 +317,17 @@ function faultReply(fault: Exclude<PoliceFault, 'truncated-reply'>): SimulatorRe
   const xml = { 'content-type': 'text/xml; charset=utf-8' };
   switch (fault) {
     case 'server-fault':
-      return { status: 500, headers: xml, body: buildFault('Server', '系统繁忙，请稍后重试', { errorCode: 'SYSTEM-ERROR' }) };
+      return {
+        status: 500,
+        headers: xml,
+        body: buildFault('Server', '系统繁忙，请稍后重试', { errorCode: 'SYSTEM-ERROR' }),
+      };
     case 'business-refusal':
-      return { status: 500, headers: xml, body: buildFault('Client', '不予受理', { refusal: SIMULATED_REFUSAL }) };
+      return {
+        status: 500,
+        headers: xml,
+        body: buildFault('Client', '不予受理', { refusal: SIMULATED_REFUSAL }),
+      };
     case 'html-page':
       return {
         status: 200,

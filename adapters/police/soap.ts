@@ -77,10 +77,14 @@ export interface SoapMessage {
   body: XmlNode;
 }
 
-/** Elements that may repeat; they always parse as arrays. */
+/** Elements that may repeat, so they always parse as arrays. */
 const ARRAY_ELEMENTS = new Set(['Attachment', 'Document']);
 
-const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  suppressEmptyNode: false,
+});
 
 const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';
 
@@ -88,7 +92,11 @@ const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';
  * Builds an envelope whose header blocks and payload are in the police namespace,
  * declared as the default namespace on each of them.
  */
-export function buildEnvelope(header: PoliceRequestHeader | undefined, payloadName: string, payload: XmlNode): string {
+export function buildEnvelope(
+  header: PoliceRequestHeader | undefined,
+  payloadName: string,
+  payload: XmlNode,
+): string {
   const envelope: XmlNode = { '@_xmlns:soapenv': SOAP_ENVELOPE_NAMESPACE };
   if (header) {
     envelope['soapenv:Header'] = {
@@ -161,7 +169,7 @@ export function bodyPayload(body: XmlNode): { name: string; node: XmlNode } | un
   return undefined;
 }
 
-/** Reads the Fault in a Body, or returns undefined when the Body holds no Fault. */
+/** Reads the Fault in a Body, or returns undefined when the Body contains no Fault. */
 export function readFault(body: XmlNode): SoapFault | undefined {
   const fault = childNode(body, 'Fault');
   if (!fault) return undefined;

@@ -1,8 +1,8 @@
 /**
  * Strict XML reading for police messages. fast-xml-parser accepts input that is not
- * well-formed and expands DOCTYPE entities, so every document is checked first: a
- * DOCTYPE is rejected outright (it is the carrier of entity expansion and external
- * entity attacks), the text must validate, and there must be exactly one root element.
+ * well-formed and expands DOCTYPE entities, so every document is checked first. A
+ * DOCTYPE is rejected outright, because it carries entity expansion and external entity
+ * attacks. The text must then validate, with exactly one root element.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
@@ -25,6 +25,7 @@ export class XmlRejectedError extends Error {
 const DOCTYPE_PATTERN = /<!DOCTYPE/i;
 
 /** Characters outside the XML 1.0 `Char` production; lone surrogates match too. */
+// eslint-disable-next-line no-control-regex -- the production allows exactly these three control characters
 const NON_XML_CHARACTER = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 const PREDEFINED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -107,7 +108,9 @@ function decodeEntity(name: string): string {
     return value;
   }
 
-  const codePoint = name.startsWith('#x') ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
+  const codePoint = name.startsWith('#x')
+    ? Number.parseInt(name.slice(2), 16)
+    : Number.parseInt(name.slice(1), 10);
   const character = codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : '';
   if (character === '' || containsNonXmlCharacter(character)) {
     throw new Error(`character reference &${name}; is not an XML character`);
@@ -137,8 +140,8 @@ export function childNode(node: XmlNode | undefined, name: string): XmlNode | un
 
 export function childNodes(node: XmlNode | undefined, name: string): XmlNode[] {
   const value = childElement(node, name);
-  const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return values.filter(isXmlNode);
+  if (Array.isArray(value)) return value.filter(isXmlNode);
+  return isXmlNode(value) ? [value] : [];
 }
 
 /** Returns a child element's text, or undefined when the child is absent or has child elements. */

@@ -53,13 +53,13 @@ export function createVeteransAdapter(options: AdapterOptions): DepartmentAdapte
   };
 }
 
-/** Classifies the answer to a submit and returns the receipt of a successful one. */
+/** Classifies the response to a submit request and returns the receipt of a successful one. */
 function readReceipt(response: HttpResponse): SubmissionReceipt {
   if (response.status === 422) throw classifyUnprocessable(response);
   if (response.status >= 400 && response.status < 500) throw classifyClientError(response);
   ensureSuccessStatus('veterans', response, 'veterans submit');
 
-  // Proxies and maintenance pages in front of the department answer 200 with HTML.
+  // Proxies and maintenance pages in front of the department respond with 200 and HTML.
   // The department's API is not reachable behind them, so a later attempt may succeed.
   if (isHtml(response)) {
     throw new TransientDepartmentError(
@@ -86,7 +86,7 @@ function readReceipt(response: HttpResponse): SubmissionReceipt {
   return { receiptNo, receivedAt };
 }
 
-/** A 422 with a `refused_` code is a refusal (不予受理); any other 422 is a contract error. */
+/** Classifies a 422: a `refused_` code is a refusal (不予受理), and any other code a contract error. */
 function classifyUnprocessable(response: HttpResponse): Error {
   const error = readErrorBody(response);
   const code = typeof error?.code === 'string' ? error.code : undefined;
@@ -98,7 +98,7 @@ function classifyUnprocessable(response: HttpResponse): Error {
   return classifyClientError(response);
 }
 
-/** 408 and 429 may pass on a later attempt; other 4xx mean the request itself is wrong. */
+/** Classifies a 4xx. 408 and 429 may pass on a later attempt, but any other 4xx means the request is wrong. */
 function classifyClientError(response: HttpResponse): Error {
   const summary = `veterans submit returned HTTP ${response.status}${describeError(response)}`;
   if (response.status === 408 || response.status === 429)

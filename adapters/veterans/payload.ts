@@ -37,8 +37,8 @@ const SECTION_BUILDERS: Record<string, (form: Form) => ItemSections> = {
 };
 
 export function buildApplicationBody(request: SubmissionRequest): ApplicationBody {
-  // An unknown business code still goes out with the identity only: the department
-  // decides what it handles, and its refusal reaches the applicant with a reason.
+  // An unknown business code still goes out with the identity only, because the
+  // department decides what it handles, and its refusal reaches the applicant with a reason.
   const buildSections =
     SECTION_BUILDERS[request.businessCode] ?? ((form: Form) => ({ applicant: readIdentity(form) }));
   return {
@@ -101,7 +101,7 @@ function readPath(form: Form, path: string): unknown {
   return value;
 }
 
-/** A case without a field its item needs is a gateway defect: retrying cannot supply it. */
+/** Builds the error for a missing form field, a gateway defect that retrying cannot fix. */
 function missingField(path: string, expected: string): PermanentDepartmentError {
   return new PermanentDepartmentError('veterans', `case form field ${path} is missing or not ${expected}`);
 }

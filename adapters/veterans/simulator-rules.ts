@@ -1,6 +1,6 @@
 /**
- * What the simulated veterans affairs system checks in an application before it issues
- * a receipt: required fields (400), then refusals (422) a clerk would give at once.
+ * Application checks of the simulated veterans affairs system, run before it issues a
+ * receipt: required fields (400), then refusals (422) that a clerk would give at once.
  */
 import { sha256Hex } from '../../src/adapters-kit/index.ts';
 import { BUSINESS_CODES, REFUSAL_CODE_PREFIX, type ApplicationBody, type ErrorBody } from './protocol.ts';
@@ -59,7 +59,7 @@ export function checkApplication(body: unknown): RuleViolation | undefined {
   return undefined;
 }
 
-/** The reserve registration (预备役登记) is done in person at the military office before check-in. */
+/** Refuses check-in unless the reserve registration (预备役登记), done in person at the military office, is complete. */
 function checkReserveRegistration(body: unknown): RuleViolation | undefined {
   const completed = readPath(body, 'service.reserve_registration.completed');
   if (typeof completed !== 'boolean') return invalidRequest('service.reserve_registration.completed');

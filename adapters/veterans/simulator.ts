@@ -1,6 +1,6 @@
 /**
  * Simulated veterans affairs (退役军人事务部门) system: receives signed applications,
- * dedupes them on the `Idempotency-Key` header, answers with a receipt, and later posts
+ * dedupes them on the `Idempotency-Key` header, responds with a receipt, and later posts
  * signed `accepted` and `completed` or `rejected` webhooks with the result documents.
  * It never logs or echoes form content.
  */
@@ -30,6 +30,16 @@ import { checkApplication, invalidRequest } from './simulator-rules.ts';
 
 const DEFAULT_PROCESSING_DELAY_MS = 50;
 
+const SERVICE_UNAVAILABLE: ErrorBody = {
+  error: { code: 'service_unavailable', message: 'the service is temporarily unavailable' },
+};
+
+const HTML_PAGE: SimulatorReply = {
+  status: 200,
+  headers: { 'content-type': 'text/html; charset=utf-8' },
+  body: '<!DOCTYPE html><html><head><title>系统维护</title></head><body>系统维护中，请稍后再试。</body></html>',
+};
+
 interface DocumentTemplate {
   kind: string;
   name: string;
@@ -53,61 +63,77 @@ const DOCUMENT_TEMPLATES: Record<string, DocumentTemplate> = {
   },
 };
 
-export async function startVeteransSimulator(options: SimulatorOptions): Promise<DepartmentSimulator> {
-  const ledger = new SubmissionLedger('VA');
-  const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
+/** Faults that the simulator can inject into its responses to the next application requests. */
+export type VeteransFault =
+  /** HTTP 503 before the request is processed. */
+  | 'server-error'
+  /** HTTP 200 with an HTML page, as a proxy or maintenance page would send, before processing. */
+  | 'html-page'
+  /** The application is received and processed, but the response is HTTP 503, as if it were lost. */
+  | 'reply-lost';
 
-  const sendEvent = async (callbackUrl: string, event: CallbackBody): Promise<void> => {
-    if (closed) return;
-    const text = JSON.stringify(event);
-    const headers = {
-      'content-type': 'application/json',
-      [SIGNATURE_HEADER]: signBody(options.secret, text),
-    };
-    const delivered = await deliverCallback(callbackUrl, text, headers);
-    if (!delivered)
-      process.emitWarning(`veterans simulator: callback ${event.event_id} was not acknowledged`);
+export interface VeteransSimulator extends DepartmentSimulator {
+  /** Makes the next `times` application requests fail with `fault`. */
+  injectFault(fault: VeteransFault, times?: number): void;
+}
+
+export async function startVeteransSimulator(options: SimulatorOptions): Promise<VeteransSimulator> {
+  const simulation = new VeteransSystemSimulation(options);
+  const server = await startSimulatorServer((request, body) => simulation.handle(request, body), options);
+  return {
+    department: 'veterans',
+    url: server.url,
+    get submissions() {
+      return simulation.ledger.submissions;
+    },
+    get submitRequestCount() {
+      return simulation.ledger.submitRequestCount;
+    },
+    get produced() {
+      return simulation.ledger.produced;
+    },
+    injectFault: (fault, times = 1) => simulation.injectFault(fault, times),
+    async close() {
+      simulation.stop();
+      await server.close();
+    },
   };
+}
 
-  const processSubmission = async (submission: SimulatedSubmission, callbackUrl: string): Promise<void> => {
-    await sendEvent(callbackUrl, makeEvent(submission, 'accepted', submission.receivedAtMs));
+class VeteransSystemSimulation {
+  readonly ledger = new SubmissionLedger('VA');
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly faults: VeteransFault[] = [];
+  private stopped = false;
 
-    const decision = options.decide?.(submission) ?? { status: 'completed' };
-    if (decision.status === 'rejected') {
-      const event = makeEvent(submission, 'rejected', Date.now());
-      await sendEvent(callbackUrl, { ...event, reason: decision.reason, legal_basis: decision.legalBasis });
-      return;
-    }
+  constructor(private readonly options: SimulatorOptions) {}
 
-    const documents = await produceDocuments(submission);
-    for (const document of documents) {
-      ledger.recordProduced(
-        submission.reference,
-        document.kind,
-        Buffer.from(document.content_base64, 'base64'),
-      );
-    }
-    await sendEvent(callbackUrl, { ...makeEvent(submission, 'completed', Date.now()), documents });
-  };
+  injectFault(fault: VeteransFault, times: number): void {
+    for (let count = 0; count < times; count += 1) this.faults.push(fault);
+  }
 
-  const schedule = (submission: SimulatedSubmission, callbackUrl: string): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      processSubmission(submission, callbackUrl).catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        process.emitWarning(
-          `veterans simulator: processing of receipt ${submission.receiptNo} failed: ${reason}`,
-        );
-      });
-    }, options.processingDelayMs ?? DEFAULT_PROCESSING_DELAY_MS);
-    timers.add(timer);
-  };
+  /** Drops scheduled results that have not started. */
+  stop(): void {
+    // NOTE: a callback already being delivered keeps retrying after stop.
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
 
-  const handler = async (request: IncomingMessage, body: Buffer): Promise<SimulatorReply> => {
+  async handle(request: IncomingMessage, body: Buffer): Promise<SimulatorReply> {
     const route = checkRoute(request);
     if (route !== undefined) return route;
-    if (!verifyBodySignature(options.secret, body, headerValue(request.headers, SIGNATURE_HEADER))) {
+
+    const fault = this.faults.shift();
+    if (fault === 'server-error') return errorReply(503, SERVICE_UNAVAILABLE);
+    if (fault === 'html-page') return HTML_PAGE;
+
+    const reply = this.receive(request, body);
+    return fault === 'reply-lost' ? errorReply(503, SERVICE_UNAVAILABLE) : reply;
+  }
+
+  private receive(request: IncomingMessage, body: Buffer): SimulatorReply {
+    if (!verifyBodySignature(this.options.secret, body, headerValue(request.headers, SIGNATURE_HEADER))) {
       return errorReply(401, {
         error: { code: 'invalid_signature', message: 'request signature does not verify' },
       });
@@ -124,38 +150,64 @@ export async function startVeteransSimulator(options: SimulatorOptions): Promise
     const violation = checkApplication(parsed);
     if (violation !== undefined) return errorReply(violation.status, violation.body);
     const application = parsed as ApplicationBody;
-    const callbackUrl = application.callback_url || options.callbackUrl;
+    const callbackUrl = application.callback_url || this.options.callbackUrl;
     if (!callbackUrl) return errorReply(400, invalidRequest('callback_url').body);
 
-    const { fresh, submission } = ledger.record(describeSubmission(application, idempotencyKey));
-    if (fresh) schedule(submission, callbackUrl);
+    const { fresh, submission } = this.ledger.record(describeSubmission(application, idempotencyKey));
+    if (fresh) this.schedule(submission, callbackUrl);
     const receipt = { receipt_no: submission.receiptNo, received_at: toShanghaiIso(submission.receivedAtMs) };
     // A replayed key gets the first receipt again, with 200 instead of 201.
     return jsonReply(fresh ? 201 : 200, receipt, fresh ? {} : { 'idempotent-replayed': 'true' });
-  };
+  }
 
-  const server = await startSimulatorServer(handler, options);
-  return {
-    department: 'veterans',
-    url: server.url,
-    get submissions() {
-      return ledger.submissions;
-    },
-    get submitRequestCount() {
-      return ledger.submitRequestCount;
-    },
-    get produced() {
-      return ledger.produced;
-    },
-    async close() {
-      // NOTE: a callback already being delivered keeps retrying after close; only
-      // scheduled work that has not started is dropped.
-      closed = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      await server.close();
-    },
-  };
+  private schedule(submission: SimulatedSubmission, callbackUrl: string): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.processSubmission(submission, callbackUrl).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        process.emitWarning(
+          `veterans simulator: processing of receipt ${submission.receiptNo} failed: ${reason}`,
+        );
+      });
+    }, this.options.processingDelayMs ?? DEFAULT_PROCESSING_DELAY_MS);
+    this.timers.add(timer);
+  }
+
+  /** Sends `accepted`, then the decided result; `completed` carries the documents the business produces. */
+  private async processSubmission(submission: SimulatedSubmission, callbackUrl: string): Promise<void> {
+    await this.sendEvent(callbackUrl, makeEvent(submission, 'accepted', submission.receivedAtMs));
+
+    const decision = this.options.decide?.(submission) ?? { status: 'completed' };
+    if (decision.status === 'rejected') {
+      const event = makeEvent(submission, 'rejected', Date.now());
+      await this.sendEvent(callbackUrl, {
+        ...event,
+        reason: decision.reason,
+        legal_basis: decision.legalBasis,
+      });
+      return;
+    }
+
+    const documents = await produceDocuments(submission);
+    for (const document of documents) {
+      const content = Buffer.from(document.content_base64, 'base64');
+      this.ledger.recordProduced(submission.reference, document.kind, content);
+    }
+    await this.sendEvent(callbackUrl, { ...makeEvent(submission, 'completed', Date.now()), documents });
+  }
+
+  private async sendEvent(callbackUrl: string, event: CallbackBody): Promise<void> {
+    if (this.stopped) return;
+    const text = JSON.stringify(event);
+    const headers = {
+      'content-type': 'application/json',
+      [SIGNATURE_HEADER]: signBody(this.options.secret, text),
+    };
+    const delivered = await deliverCallback(callbackUrl, text, headers);
+    if (!delivered) {
+      process.emitWarning(`veterans simulator: callback ${event.event_id} was not acknowledged`);
+    }
+  }
 }
 
 function checkRoute(request: IncomingMessage): SimulatorReply | undefined {
@@ -169,7 +221,7 @@ function checkRoute(request: IncomingMessage): SimulatorReply | undefined {
   return undefined;
 }
 
-/** The ledger keeps the department's view of the form: the snake_case sections it received. */
+/** Describes an application for the ledger, whose `form` is the snake_case sections as received. */
 function describeSubmission(
   application: ApplicationBody,
   idempotencyKey: string,
@@ -222,7 +274,7 @@ async function produceDocuments(submission: SimulatedSubmission): Promise<Callba
   ];
 }
 
-/** The standard PDF fonts encode only WinAnsi characters, so anything else becomes `?`. */
+/** Replaces characters outside printable ASCII with `?`, because the standard PDF fonts encode only WinAnsi. */
 function toPrintableAscii(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
 }

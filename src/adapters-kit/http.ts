@@ -63,7 +63,9 @@ export class DepartmentHttpClient {
     await this.agent.close();
   }
 
-  private async readCapped(stream: AsyncIterable<Buffer> & { destroy(error?: Error): void }): Promise<Buffer> {
+  private async readCapped(
+    stream: AsyncIterable<Buffer> & { destroy(error?: Error): void },
+  ): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of stream) {
@@ -86,7 +88,9 @@ export class DepartmentHttpClient {
       return new PermanentDepartmentError(this.department, `invalid request to ${url}`, { cause: error });
     }
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return new TransientDepartmentError(this.department, `request to ${url} failed: ${reason}`, { cause: error });
+    return new TransientDepartmentError(this.department, `request to ${url} failed: ${reason}`, {
+      cause: error,
+    });
   }
 }
 
@@ -105,7 +109,10 @@ export function ensureSuccessStatus(department: DepartmentKey, response: HttpRes
 }
 
 /** Returns a header's first value, lower-cased name lookup. */
-export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+export function headerValue(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
   const value = headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
 }

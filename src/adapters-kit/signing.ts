@@ -21,7 +21,11 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
  * Builds a webhook signature header `t=<unix seconds>,v1=<hex>` where the digest is
  * HMAC-SHA256 over `<t>.<body>`, so a captured body cannot be replayed with a new time.
  */
-export function signBody(secret: string, body: Buffer | string, unixSeconds = Math.floor(Date.now() / 1000)): string {
+export function signBody(
+  secret: string,
+  body: Buffer | string,
+  unixSeconds = Math.floor(Date.now() / 1000),
+): string {
   const payload = Buffer.concat([Buffer.from(`${unixSeconds}.`), Buffer.from(body)]);
   return `t=${unixSeconds},v1=${hmacSha256Hex(secret, payload)}`;
 }

@@ -24,8 +24,7 @@ export interface SimulatedSubmission {
 }
 
 export type SimulatedDecision =
-  | { status: 'completed' }
-  | { status: 'rejected'; reason: string; legalBasis: string; code?: string };
+  { status: 'completed' } | { status: 'rejected'; reason: string; legalBasis: string; code?: string };
 
 export interface SimulatorOptions {
   host?: string;
@@ -118,9 +117,10 @@ export class SubmissionLedger {
   constructor(private readonly receiptPrefix: string) {}
 
   /** Records a submit request; `fresh` is false when the key was seen before. */
-  record(
-    fields: Omit<SimulatedSubmission, 'receiptNo' | 'receivedAtMs'>,
-  ): { fresh: boolean; submission: SimulatedSubmission } {
+  record(fields: Omit<SimulatedSubmission, 'receiptNo' | 'receivedAtMs'>): {
+    fresh: boolean;
+    submission: SimulatedSubmission;
+  } {
     this.submitRequestCount += 1;
     const known = this.byKey.get(fields.idempotencyKey);
     if (known) return { fresh: false, submission: known };
@@ -167,7 +167,8 @@ export async function deliverCallback(
       });
       await response.body.dump();
       if (response.statusCode >= 200 && response.statusCode < 300) return true;
-      if (response.statusCode >= 400 && response.statusCode < 500 && response.statusCode !== 429) return false;
+      if (response.statusCode >= 400 && response.statusCode < 500 && response.statusCode !== 429)
+        return false;
     } catch {
       // The gateway may be restarting; the next attempt follows the delay below.
     }

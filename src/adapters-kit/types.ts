@@ -84,7 +84,11 @@ export interface DepartmentAdapter {
    */
   parseCallback?(raw: RawCallback): ItemOutcome[];
   /** Returns the item's latest outcome, or null while the department is still processing. */
-  queryStatus?(query: { reference: string; receiptNo: string; idempotencyKey: string }): Promise<ItemOutcome | null>;
+  queryStatus?(query: {
+    reference: string;
+    receiptNo: string;
+    idempotencyKey: string;
+  }): Promise<ItemOutcome | null>;
   /** The body the gateway answers an accepted callback with, in the department's style. */
   acknowledgeCallback?(): { contentType: string; body: string | Buffer };
 }

@@ -2,7 +2,7 @@
  * Platform request signatures. A caller signs
  * `METHOD \n PATH \n TIMESTAMP \n NONCE \n CONTENT-DIGEST` with HMAC-SHA256 and its
  * shared secret. The content digest is the SHA-256 of the raw body for JSON requests;
- * for multipart it is the SHA-256 of the `case` part followed by one line
+ * for multipart it is the SHA-256 of the `case` part (line breaks as LF) followed by one line
  * `<part name>=<sha256 of the file>` per file, sorted, so proxies that re-chunk a
  * multipart body do not break the signature. Timestamps older than five minutes and
  * nonces seen before are refused.
@@ -22,13 +22,22 @@ export const HEADERS = {
 } as const;
 
 export function multipartDigest(caseJson: string, files: Record<string, Buffer>): string {
+  // Browsers' and undici's FormData turn every line break of a text field into CRLF, so
+  // the digest is taken over the text with line breaks as LF.
+  const caseText = caseJson.replace(/\r\n?/g, '\n');
   const lines = Object.entries(files)
     .map(([name, content]) => `${name}=${sha256Hex(content)}`)
     .sort();
-  return sha256Hex([caseJson, ...lines].join('\n'));
+  return sha256Hex([caseText, ...lines].join('\n'));
 }
 
-function signingString(method: string, path: string, timestamp: string, nonce: string, digest: string): string {
+function signingString(
+  method: string,
+  path: string,
+  timestamp: string,
+  nonce: string,
+  digest: string,
+): string {
   return [method.toUpperCase(), path, timestamp, nonce, digest].join('\n');
 }
 
@@ -43,7 +52,10 @@ export function signPlatformRequest(input: {
 }): Record<string, string> {
   const timestamp = String(input.unixSeconds ?? Math.floor(Date.now() / 1000));
   const nonce = randomBytes(12).toString('hex');
-  const signature = hmacSha256Hex(input.secret, signingString(input.method, input.path, timestamp, nonce, input.contentDigest));
+  const signature = hmacSha256Hex(
+    input.secret,
+    signingString(input.method, input.path, timestamp, nonce, input.contentDigest),
+  );
   return {
     [HEADERS.appId]: input.appId,
     [HEADERS.timestamp]: timestamp,
@@ -76,18 +88,35 @@ export class PlatformAuthenticator {
     const signature = read(HEADERS.signature);
     if (!appId || !timestamp || !nonce || !signature) {
       throw new GatewayError('LB_ERR_AUTH_MISSING', [
-        { code: 'LB_ERR_AUTH_MISSING', pointer: '', message: `缺少请求头 ${Object.values(HEADERS).join('、')} 中的一项或多项。` },
+        {
+          code: 'LB_ERR_AUTH_MISSING',
+          pointer: '',
+          message: `缺少请求头 ${Object.values(HEADERS).join('、')} 中的一项或多项。`,
+        },
       ]);
     }
 
     const secret = this.callers.get(appId);
     const age = Math.abs(Math.floor(Date.now() / 1000) - Number(timestamp));
-    const expected = secret ? hmacSha256Hex(secret, signingString(method, path, timestamp, nonce, contentDigest)) : '';
-    if (!secret || !Number.isFinite(age) || age > REPLAY_WINDOW_SECONDS || !hexDigestsEqual(expected, signature)) {
+    const expected = secret
+      ? hmacSha256Hex(secret, signingString(method, path, timestamp, nonce, contentDigest))
+      : '';
+    if (
+      !secret ||
+      !Number.isFinite(age) ||
+      age > REPLAY_WINDOW_SECONDS ||
+      !hexDigestsEqual(expected, signature)
+    ) {
       throw new GatewayError('LB_ERR_AUTH_INVALID');
     }
 
-    const fresh = await this.redis.set(`${this.nonceKeyPrefix}:${appId}:${nonce}`, '1', 'EX', REPLAY_WINDOW_SECONDS * 2, 'NX');
+    const fresh = await this.redis.set(
+      `${this.nonceKeyPrefix}:${appId}:${nonce}`,
+      '1',
+      'EX',
+      REPLAY_WINDOW_SECONDS * 2,
+      'NX',
+    );
     if (fresh !== 'OK') throw new GatewayError('LB_ERR_AUTH_REPLAYED');
     return appId;
   }

@@ -5,7 +5,10 @@
  */
 export const ERRORS = {
   LB_ERR_REQUEST_INVALID_JSON: { status: 400, message: '请求体不是有效的 JSON，请检查格式后重新提交。' },
-  LB_ERR_REQUEST_MULTIPART_INVALID: { status: 400, message: 'multipart 请求格式错误，请检查分隔符和各部分后重新提交。' },
+  LB_ERR_REQUEST_MULTIPART_INVALID: {
+    status: 400,
+    message: 'multipart 请求格式错误，请检查分隔符和各部分后重新提交。',
+  },
   LB_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     message: '不支持的请求类型，请使用 application/json 或 multipart/form-data。',

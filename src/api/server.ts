@@ -3,7 +3,12 @@
  * department callbacks, health and metrics.
  */
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { CallbackAuthError, CallbackFormatError } from '../adapters-kit/errors.ts';
 import { sha256Hex } from '../adapters-kit/signing.ts';
@@ -12,7 +17,12 @@ import type { IntakeService } from '../intake/intake.ts';
 import type { UploadedMaterial } from '../intake/validate.ts';
 import { problem } from '../intake/problems.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { ForeignItemError, parseReference, type OutcomeApplier, type StoredOutcome } from '../orchestration/outcomes.ts';
+import {
+  ForeignItemError,
+  parseReference,
+  type OutcomeApplier,
+  type StoredOutcome,
+} from '../orchestration/outcomes.ts';
 import type { GatewayQueues } from '../orchestration/queues.ts';
 import type { CaseStore } from '../store/case-store.ts';
 import type { DataCipher } from '../store/crypto.ts';
@@ -48,7 +58,10 @@ function toGatewayError(error: FastifyError | Error): GatewayError {
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
     return new GatewayError('LB_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE');
   }
-  if (status === 413 || ['FST_REQ_FILE_TOO_LARGE', 'FST_PARTS_LIMIT', 'FST_FILES_LIMIT', 'FST_FIELDS_LIMIT'].includes(code)) {
+  if (
+    status === 413 ||
+    ['FST_REQ_FILE_TOO_LARGE', 'FST_PARTS_LIMIT', 'FST_FILES_LIMIT', 'FST_FIELDS_LIMIT'].includes(code)
+  ) {
     return new GatewayError('LB_ERR_REQUEST_TOO_LARGE');
   }
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
@@ -132,14 +145,20 @@ async function registerPlatformRoutes(app: FastifyInstance, deps: ApiDeps): Prom
       promiseDueAt: meta.promiseDueAt,
       promiseDueProvisional: meta.promiseDueProvisional,
       flags: meta.flags,
-      items: items.map((item) => ({ ...deps.presentItem(item), receivedAt: item.receivedAt, updatedAt: item.updatedAt })),
+      items: items.map((item) => ({
+        ...deps.presentItem(item),
+        receivedAt: item.receivedAt,
+        updatedAt: item.updatedAt,
+      })),
     };
   });
 
   app.get<{ Params: { sha256: string } }>('/v1/documents/:sha256', async (request, reply) => {
     await deps.auth.verify(request.headers, 'GET', request.url, sha256Hex(''));
     const { sha256 } = request.params;
-    const entry = isSha256(sha256) ? await deps.store.redis.hget(deps.store.keys.resultDocuments(), sha256) : null;
+    const entry = isSha256(sha256)
+      ? await deps.store.redis.hget(deps.store.keys.resultDocuments(), sha256)
+      : null;
     const content = entry ? await deps.documents.get(sha256) : null;
     if (!entry || !content) throw new GatewayError('LB_ERR_DOCUMENT_NOT_FOUND');
     const { mediaType } = JSON.parse(entry) as { mediaType: string };
@@ -147,21 +166,32 @@ async function registerPlatformRoutes(app: FastifyInstance, deps: ApiDeps): Prom
   });
 }
 
-function readJsonCase(request: FastifyRequest): { form: unknown; uploads: Record<string, UploadedMaterial>; digest: string } {
+function readJsonCase(request: FastifyRequest): {
+  form: unknown;
+  uploads: Record<string, UploadedMaterial>;
+  digest: string;
+} {
   if (!request.headers['content-type']?.startsWith('application/json')) {
     throw new GatewayError('LB_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE');
   }
   const body = request.body as Record<string, unknown> | null;
   const digest = (request as FastifyRequest & { contentDigest?: string }).contentDigest ?? '';
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new GatewayError('LB_ERR_CASE_INVALID', [problem('LB_ERR_FIELD_SCHEMA', '', '请求体应为办件 JSON 对象')]);
+    throw new GatewayError('LB_ERR_CASE_INVALID', [
+      problem('LB_ERR_FIELD_SCHEMA', '', '请求体应为办件 JSON 对象'),
+    ]);
   }
 
   const { materials, ...form } = body;
   const uploads: Record<string, UploadedMaterial> = {};
   const problems: ErrorDetail[] = [];
-  if (materials !== undefined && (materials === null || typeof materials !== 'object' || Array.isArray(materials))) {
-    problems.push(problem('LB_ERR_FIELD_SCHEMA', '/materials', '应为材料键到 { mediaType, dataBase64 } 的对象'));
+  if (
+    materials !== undefined &&
+    (materials === null || typeof materials !== 'object' || Array.isArray(materials))
+  ) {
+    problems.push(
+      problem('LB_ERR_FIELD_SCHEMA', '/materials', '应为材料键到 { mediaType, dataBase64 } 的对象'),
+    );
   }
   for (const [key, value] of Object.entries((materials ?? {}) as Record<string, unknown>)) {
     const encoded = (value as { dataBase64?: unknown } | null)?.dataBase64;
@@ -169,7 +199,10 @@ function readJsonCase(request: FastifyRequest): { form: unknown; uploads: Record
       problems.push(problem('LB_ERR_MATERIAL_BASE64', `/materials/${key}/dataBase64`));
       continue;
     }
-    uploads[key] = { content: Buffer.from(encoded, 'base64'), declaredType: String((value as { mediaType?: unknown }).mediaType) };
+    uploads[key] = {
+      content: Buffer.from(encoded, 'base64'),
+      declaredType: String((value as { mediaType?: unknown }).mediaType),
+    };
   }
   if (problems.length > 0) throw new GatewayError('LB_ERR_CASE_INVALID', problems);
   return { form, uploads, digest };
@@ -206,7 +239,8 @@ async function readMultipart(
   if (problems.length > 0) throw new GatewayError('LB_ERR_CASE_INVALID', problems);
 
   const uploads: Record<string, UploadedMaterial> = {};
-  for (const [name, content] of Object.entries(files)) uploads[name] = { content, declaredType: declared[name] };
+  for (const [name, content] of Object.entries(files))
+    uploads[name] = { content, declaredType: declared[name] };
   return { form, uploads, digest: multipartDigest(caseJson ?? '', files) };
 }
 
@@ -225,7 +259,10 @@ async function registerCallbackRoutes(app: FastifyInstance, deps: ApiDeps): Prom
     await storeCallback(department, outcomes, body, deps);
 
     deps.metrics.callbacks.inc({ department, outcome: 'accepted' });
-    const ack = adapter.acknowledgeCallback?.() ?? { contentType: 'application/json', body: '{"received":true}' };
+    const ack = adapter.acknowledgeCallback?.() ?? {
+      contentType: 'application/json',
+      body: '{"received":true}',
+    };
     return reply.status(200).header('content-type', ack.contentType).send(ack.body);
   });
 }
@@ -242,10 +279,15 @@ function parseCallback(
   } catch (error) {
     const outcome = error instanceof CallbackAuthError ? 'unauthorized' : 'invalid';
     deps.metrics.callbacks.inc({ department, outcome });
-    request.log.warn({ department, err: { name: (error as Error).name, message: (error as Error).message } }, 'callback refused');
+    request.log.warn(
+      { department, err: { name: (error as Error).name, message: (error as Error).message } },
+      'callback refused',
+    );
     if (error instanceof CallbackAuthError) throw new GatewayError('LB_ERR_CALLBACK_UNAUTHORIZED');
     if (error instanceof CallbackFormatError) {
-      throw new GatewayError('LB_ERR_CALLBACK_INVALID', [{ code: 'LB_ERR_CALLBACK_INVALID', pointer: '', message: error.message }]);
+      throw new GatewayError('LB_ERR_CALLBACK_INVALID', [
+        { code: 'LB_ERR_CALLBACK_INVALID', pointer: '', message: error.message },
+      ]);
     }
     throw error;
   }
@@ -268,20 +310,29 @@ async function storeCallback(
     } catch (error) {
       if (!(error instanceof ForeignItemError)) throw error;
       deps.metrics.callbacks.inc({ department, outcome: 'foreign' });
-      deps.logger.warn({ department, err: { message: error.message } }, 'callback refused: item of another department');
+      deps.logger.warn(
+        { department, err: { message: error.message } },
+        'callback refused: item of another department',
+      );
       throw new GatewayError('LB_ERR_CALLBACK_FORBIDDEN');
     }
   }
 
   for (const outcome of outcomes) {
     const { caseId } = parseReference(outcome.reference) as { caseId: string };
-    await deps.store.redis.rpush(deps.store.keys.rawCallbacks(caseId), deps.cipher.encrypt(body).toString('base64'));
+    await deps.store.redis.rpush(
+      deps.store.keys.rawCallbacks(caseId),
+      deps.cipher.encrypt(body).toString('base64'),
+    );
     const documents = await deps.applier.storeDocuments(outcome.documents);
     const stored: StoredOutcome = { ...outcome, documents };
     const eventDigest = sha256Hex(`${department}:${outcome.eventId}`).slice(0, 32);
     const outcomeKey = `${deps.store.keys.prefix}:outcome:${department}:${eventDigest}`;
     await deps.store.redis.set(outcomeKey, JSON.stringify(stored), 'EX', OUTCOME_TTL_SECONDS, 'NX');
-    await deps.queues.enqueueCallback({ caseId, department, outcomeKey }, `callback.${department}.${eventDigest}`);
+    await deps.queues.enqueueCallback(
+      { caseId, department, outcomeKey },
+      `callback.${department}.${eventDigest}`,
+    );
   }
 }
 
@@ -300,8 +351,11 @@ function registerOperationsRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/metrics', async (_request, reply) => {
     for (const queue of deps.queues.all()) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
-      for (const [state, count] of Object.entries(counts)) deps.metrics.queueJobs.set({ queue: queue.name, state }, count);
+      for (const [state, count] of Object.entries(counts))
+        deps.metrics.queueJobs.set({ queue: queue.name, state }, count);
     }
-    return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    return reply
+      .header('content-type', deps.metrics.registry.contentType)
+      .send(await deps.metrics.registry.metrics());
   });
 }

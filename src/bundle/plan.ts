@@ -15,12 +15,21 @@ export interface PlannedItem {
 }
 
 /** Returns the selected item that produces a material, or undefined when it is on file. */
-export function producerOf(bundle: Bundle, material: string, selected: ReadonlySet<string>): string | undefined {
+export function producerOf(
+  bundle: Bundle,
+  material: string,
+  selected: ReadonlySet<string>,
+): string | undefined {
   const producers = bundle.material(material)?.producedBy ?? [];
   return producers.find((itemKey) => selected.has(itemKey));
 }
 
-function waitsFor(bundle: Bundle, item: ItemDefinition, selected: ReadonlySet<string>, form: unknown): Set<string> {
+function waitsFor(
+  bundle: Bundle,
+  item: ItemDefinition,
+  selected: ReadonlySet<string>,
+  form: unknown,
+): Set<string> {
   const needs = new Set<string>();
   for (const dependency of item.after) {
     if (!conditionHolds(dependency.when, form)) continue;

@@ -108,7 +108,7 @@ export class CalendarStore {
     throw new CalendarActivationError(describeRefusal(year, version, status, detail));
   }
 
-  /** The active tables in Redis; an entry that fails validation is logged and skipped. */
+  /** Reads the active tables in Redis; an entry that fails validation is logged and skipped. */
   async activeTables(): Promise<YearTable[]> {
     const years = (await this.redis.smembers(this.yearsKey())).map(Number).sort((a, b) => a - b);
     const tables: YearTable[] = [];

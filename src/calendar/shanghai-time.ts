@@ -35,7 +35,7 @@ export function formatShanghaiIso(instant: Date): string {
   return `${shifted.toISOString().slice(0, 19)}${SHANGHAI_OFFSET_TEXT}`;
 }
 
-/** The last second of a day in Asia/Shanghai, 23:59:59, which is when a deadline on that day runs out. */
+/** Returns the last second (23:59:59) of a day in Asia/Shanghai, when a deadline on that day runs out. */
 export function endOfShanghaiDay(date: string): string {
   return `${date}T23:59:59${SHANGHAI_OFFSET_TEXT}`;
 }

@@ -88,7 +88,7 @@ export class WorkingDayCalendar {
     return this.tables.has(year);
   }
 
-  /** In a year without a table, Monday to Friday count as working days. */
+  /** Tells whether `date` is a working day; in a year without a table, Monday to Friday are. */
   isWorkingDay(date: string): boolean {
     assertDate(date);
     if (this.adjustedWorkingDays.has(date)) return true;
@@ -96,7 +96,7 @@ export class WorkingDayCalendar {
     return !isWeekend(date);
   }
 
-  /** The first working day after `date`, not counting `date` itself. */
+  /** Returns the first working day after `date`, not counting `date` itself. */
   nextWorkingDay(date: string): string {
     assertDate(date);
     return this.countForward(date, 1, new Set());
@@ -110,9 +110,10 @@ export class WorkingDayCalendar {
   }
 
   /**
-   * When a receipt counts as received, ISO 8601 with +08:00. Receipt during office hours
-   * keeps its time, receipt before opening on a working day moves to that day's opening,
-   * and receipt at or after closing or on a day off moves to the next working day's opening.
+   * Returns the instant a receipt counts as received, ISO 8601 with +08:00. Receipt during
+   * office hours keeps its time, receipt before opening on a working day moves to that
+   * day's opening, and receipt at or after closing or on a day off moves to the next
+   * working day's opening.
    */
   effectiveReceivedAt(receivedAt: Date): string {
     const receipt = this.effectiveReceipt(receivedAt, new Set());
@@ -145,7 +146,7 @@ export class WorkingDayCalendar {
 
     return {
       checkedAt: formatShanghaiIso(now),
-      loadedYears: this.years().map((loaded) => describeTable(this.tables.get(loaded))),
+      loadedYears: [...this.tables.values()].sort((a, b) => a.year - b.year).map(describeTable),
       requiredYears,
       missingYears: requiredYears.filter((required) => !this.isCovered(required)),
     };
@@ -183,8 +184,7 @@ export class WorkingDayCalendar {
   }
 }
 
-function describeTable(table: YearTable | undefined): LoadedYear {
-  if (!table) throw new Error('calendar table vanished while building the coverage report');
+function describeTable(table: YearTable): LoadedYear {
   return { year: table.year, version: table.version, source: table.source };
 }
 

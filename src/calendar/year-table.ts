@@ -54,9 +54,9 @@ const matchesSchema = ajv.compile<YearTable>(yearTableSchema);
 
 /**
  * Validates parsed JSON as a year table and returns every problem found, not only the
- * first. Checks the shape against the schema, then what the schema cannot express: dates
- * in another year, a date listed twice, a date both off and worked, a worked day that is
- * not a Saturday or Sunday, a worked day naming a holiday the table lacks.
+ * first. The schema checks the shape. The code then checks what a schema cannot express:
+ * dates in another year, a date listed twice, a date both off and worked, a worked day
+ * that is not a Saturday or Sunday, and a worked day naming a holiday the table lacks.
  */
 export function validateYearTable(json: unknown): TableValidation {
   const problems = matchesSchema(json) ? [] : (matchesSchema.errors ?? []).map(describeSchemaError);
@@ -83,7 +83,7 @@ function describeSchemaError(error: ErrorObject): TableProblem {
   return { pointer, message: error.message ?? `failed the schema rule "${error.keyword}"` };
 }
 
-/** A well-formed date found in the table, with where it sits and what it says. */
+/** A well-formed date found in the table, with its JSON pointer and whether it is off or worked. */
 interface DateEntry {
   pointer: string;
   date: string;

@@ -88,8 +88,8 @@ async function dispatch(args: string[], io: CalendarCommandIo): Promise<number> 
       USAGE.forEach((line) => io.out(line));
       return EXIT_OK;
     default: {
-      const shown = subcommand === undefined ? 'no subcommand' : `unknown subcommand "${subcommand}"`;
-      throw new UsageError([`${shown}: expected check, due, validate or activate`, ...USAGE].join('\n'));
+      const problem = subcommand === undefined ? 'no subcommand' : `unknown subcommand "${subcommand}"`;
+      throw new UsageError([`${problem}: expected check, due, validate or activate`, ...USAGE].join('\n'));
     }
   }
 }
@@ -138,7 +138,7 @@ async function due(receivedAtText: string, workingDaysText: string, io: Calendar
   const dueTime = calendar.dueAt(receivedAt, workingDays);
 
   io.out(`received at ${formatShanghaiIso(receivedAt)}`);
-  io.out(`counted from ${calendar.effectiveReceivedAt(receivedAt)}`);
+  io.out(`treated as received at ${calendar.effectiveReceivedAt(receivedAt)}`);
   io.out(`due at ${dueTime.dueAt}`);
   if (dueTime.provisional) {
     const years = dueTime.missingYears.join(', ');
@@ -172,9 +172,7 @@ async function validate(file: string, io: CalendarCommandIo): Promise<number> {
 async function activate(file: string, io: CalendarCommandIo): Promise<number> {
   const json = readJsonArgument(file);
   if (!io.redisUrl) {
-    throw new UsageError(
-      'calendar activate needs Redis, but no Redis URL is configured: set the gateway Redis URL',
-    );
+    throw new UsageError('calendar activate needs Redis, but no Redis URL was given: set REDIS_URL');
   }
 
   return withStore(io.redisUrl, io.keyPrefix, async (store) => {

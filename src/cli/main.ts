@@ -43,7 +43,8 @@ async function main(args: string[]): Promise<number> {
       return runCalendarCommand(rest, {
         out: (line) => console.log(line),
         err: (line) => console.error(line),
-        redisUrl: process.env.REDIS_URL,
+        redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        keyPrefix: process.env.LIANBAN_KEY_PREFIX ?? 'lb',
       });
     default:
       console.error(command ? `unknown command "${command}"\n\n${USAGE}` : USAGE);

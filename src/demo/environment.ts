@@ -59,7 +59,9 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
 
   const departments = {} as Record<DepartmentKey, DepartmentSimulator>;
   const departmentSecrets = {} as Record<DepartmentKey, string>;
-  for (const [department, start] of Object.entries(SIMULATORS) as Array<[DepartmentKey, (o: SimulatorOptions) => Promise<DepartmentSimulator>]>) {
+  for (const [department, start] of Object.entries(SIMULATORS) as Array<
+    [DepartmentKey, (o: SimulatorOptions) => Promise<DepartmentSimulator>]
+  >) {
     departmentSecrets[department] = secret();
     departments[department] = await start({
       secret: departmentSecrets[department],
@@ -68,7 +70,12 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
       decide: options.decide,
     });
   }
-  const platform = await startPlatformSimulator({ pushSecret, gatewayUrl: () => gatewayUrl, appId, callerSecret });
+  const platform = await startPlatformSimulator({
+    pushSecret,
+    gatewayUrl: () => gatewayUrl,
+    appId,
+    callerSecret,
+  });
 
   const env: Record<string, string> = {
     HOST: '127.0.0.1',

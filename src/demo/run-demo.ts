@@ -38,7 +38,9 @@ function render(view: CaseView, startedAt: number, finishedAt: Map<string, numbe
   const lines = [`  ${'item'.padEnd(34)} ${'department'.padEnd(10)} ${'state'.padEnd(12)} elapsed`];
   for (const item of view.items) {
     const end = finishedAt.get(item.itemKey) ?? Date.now();
-    lines.push(`  ${item.itemKey.padEnd(34)} ${item.department.padEnd(10)} ${item.status.padEnd(12)} ${seconds(end - startedAt)}`);
+    lines.push(
+      `  ${item.itemKey.padEnd(34)} ${item.department.padEnd(10)} ${item.status.padEnd(12)} ${seconds(end - startedAt)}`,
+    );
   }
   lines.push(`  case: ${view.status}`);
   return lines;
@@ -55,7 +57,8 @@ async function watch(env: Environment, caseId: string, startedAt: number): Promi
     const { body } = await getSigned(env, `/v1/cases/${caseId}`);
     const view = body as CaseView;
     for (const item of view.items) {
-      if (TERMINAL_ITEM_STATES.has(item.status) && !finishedAt.has(item.itemKey)) finishedAt.set(item.itemKey, Date.now());
+      if (TERMINAL_ITEM_STATES.has(item.status) && !finishedAt.has(item.itemKey))
+        finishedAt.set(item.itemKey, Date.now());
     }
     const lines = render(view, startedAt, finishedAt);
     if (interactive) {
@@ -77,9 +80,13 @@ async function watch(env: Environment, caseId: string, startedAt: number): Promi
 
 function printSummary(env: Environment, view: CaseView): boolean {
   console.log('\nSummary');
-  console.log(`  case status: ${view.status}; promised by ${view.promiseDueAt ?? 'unknown'} (9 working days)`);
+  console.log(
+    `  case status: ${view.status}; promised by ${view.promiseDueAt ?? 'unknown'} (9 working days)`,
+  );
   for (const item of view.items) {
-    const due = item.dueAt ? `due ${item.dueAt}${item.dueProvisional ? ' (provisional)' : ''}` : 'no department deadline';
+    const due = item.dueAt
+      ? `due ${item.dueAt}${item.dueProvisional ? ' (provisional)' : ''}`
+      : 'no department deadline';
     const reason = item.reason ? `; reason: ${item.reason}` : '';
     console.log(`  ${item.status.padEnd(12)} ${item.itemName} [${item.department}], ${due}${reason}`);
   }
@@ -103,7 +110,8 @@ function printSummary(env: Environment, view: CaseView): boolean {
 export async function runDemo(): Promise<number> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redis = await findOrStartRedis(redisUrl);
-  if (redis.private) console.log(`No Redis answered at ${redisUrl}; started a private redis-server at ${redis.url}.`);
+  if (redis.private)
+    console.log(`No Redis answered at ${redisUrl}; started a private redis-server at ${redis.url}.`);
   else console.log(`Using Redis at ${redis.url} (keys under a fresh prefix, removed at the end).`);
 
   const logFile = join(tmpdir(), `lianban-demo-${process.pid}.log`);
@@ -114,7 +122,9 @@ export async function runDemo(): Promise<number> {
     processingDelayMs: 400,
     logger: createLogger({ file: logFile }),
   });
-  console.log(`Gateway at ${env.gatewayUrl}; department and platform simulators started; gateway log: ${logFile}`);
+  console.log(
+    `Gateway at ${env.gatewayUrl}; department and platform simulators started; gateway log: ${logFile}`,
+  );
 
   try {
     const caseJson = readFileSync(EXAMPLE_CASE, 'utf8');
@@ -123,7 +133,9 @@ export async function runDemo(): Promise<number> {
     const startedAt = Date.now();
     const answer = await submitMultipart(env, caseJson, materials);
     if (answer.status !== 202) {
-      console.error(`The gateway refused the case with HTTP ${answer.status}: ${JSON.stringify(answer.body, null, 2)}`);
+      console.error(
+        `The gateway refused the case with HTTP ${answer.status}: ${JSON.stringify(answer.body, null, 2)}`,
+      );
       return 1;
     }
     const { caseId } = answer.body as { caseId: string };
@@ -142,7 +154,8 @@ async function removeKeys(url: string, prefix: string): Promise<void> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
     const stream = client.scanStream({ match: `${prefix}:*`, count: 500 });
-    for await (const keys of stream as AsyncIterable<string[]>) if (keys.length > 0) await client.unlink(...keys);
+    for await (const keys of stream as AsyncIterable<string[]>)
+      if (keys.length > 0) await client.unlink(...keys);
   } finally {
     client.disconnect();
   }

@@ -35,7 +35,10 @@ const SERVICE_REGISTRATION_LIMIT_DAYS = 40;
 const DAY_MS = 24 * 3600 * 1000;
 
 export function newCaseId(now = new Date()): string {
-  const shanghaiDate = new Date(now.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10).replaceAll('-', '');
+  const shanghaiDate = new Date(now.getTime() + 8 * 3600 * 1000)
+    .toISOString()
+    .slice(0, 10)
+    .replaceAll('-', '');
   return `LB${shanghaiDate}-${randomBytes(6).toString('hex')}`;
 }
 
@@ -46,7 +49,9 @@ export function lateFlags(form: unknown, submittedAt: Date): string[] {
   const dischargeMs = Date.parse(`${discharge}T00:00:00+08:00`);
   if (Number.isNaN(dischargeMs)) return [];
 
-  const shanghaiDay = Date.parse(`${new Date(submittedAt.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10)}T00:00:00+08:00`);
+  const shanghaiDay = Date.parse(
+    `${new Date(submittedAt.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10)}T00:00:00+08:00`,
+  );
   const days = Math.round((shanghaiDay - dischargeMs) / DAY_MS);
   const flags: string[] = [];
   if (days > CHECK_IN_LIMIT_DAYS) flags.push(`check-in-late:${days}`);

@@ -11,7 +11,8 @@ export const PROBLEMS = {
   LB_ERR_ITEMS_EXCLUSIVE: '以下事项只能选择其一',
   LB_ERR_SECTION_MISSING: '所选事项需要填写本部分信息',
   LB_ERR_SECTION_NOT_NEEDED: '所选事项均不需要本部分信息，请删除后提交',
-  LB_ERR_PLACEMENT_UNSUPPORTED: '本“一件事”仅受理自主就业的退役军士和义务兵；安排工作、退休、供养人员请到退役军人事务部门窗口办理。',
+  LB_ERR_PLACEMENT_UNSUPPORTED:
+    '本“一件事”仅受理自主就业的退役军士和义务兵；安排工作、退休、供养人员请到退役军人事务部门窗口办理。',
   LB_ERR_DECLARATION_NOT_AGREED: '请确认本人承诺后提交。',
   LB_ERR_MATERIAL_MISSING: '缺少所选事项需要的材料',
   LB_ERR_MATERIAL_NOT_NEEDED: '所选事项不需要该材料，请删除后提交',

@@ -36,7 +36,10 @@ function describe(error: ErrorObject): { pointer: string; text: string } {
         text: '不允许的字段，请删除',
       };
     case 'type':
-      return { pointer: error.instancePath, text: `类型应为${TYPE_NAMES[String(params.type)] ?? String(params.type)}` };
+      return {
+        pointer: error.instancePath,
+        text: `类型应为${TYPE_NAMES[String(params.type)] ?? String(params.type)}`,
+      };
     case 'enum':
       return {
         pointer: error.instancePath,
@@ -45,7 +48,10 @@ function describe(error: ErrorObject): { pointer: string; text: string } {
     case 'const':
       return { pointer: error.instancePath, text: `取值应为 ${String(params.allowedValue)}` };
     case 'format':
-      return { pointer: error.instancePath, text: `格式应为${FORMAT_NAMES[String(params.format)] ?? String(params.format)}` };
+      return {
+        pointer: error.instancePath,
+        text: `格式应为${FORMAT_NAMES[String(params.format)] ?? String(params.format)}`,
+      };
     case 'maxLength':
       return { pointer: error.instancePath, text: `长度不能超过 ${String(params.limit)} 个字符` };
     case 'minLength':
@@ -56,7 +62,10 @@ function describe(error: ErrorObject): { pointer: string; text: string } {
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return { pointer: error.instancePath, text: `数值应 ${String(params.comparison)} ${String(params.limit)}` };
+      return {
+        pointer: error.instancePath,
+        text: `数值应 ${String(params.comparison)} ${String(params.limit)}`,
+      };
     case 'minItems':
       return { pointer: error.instancePath, text: `至少需要 ${String(params.limit)} 项` };
     case 'uniqueItems':

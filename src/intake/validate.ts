@@ -27,14 +27,15 @@ export interface CheckedMaterial {
 }
 
 export type ValidationResult =
-  | { ok: true; materials: Record<string, CheckedMaterial> }
-  | { ok: false; problems: ErrorDetail[] };
+  { ok: true; materials: Record<string, CheckedMaterial> } | { ok: false; problems: ErrorDetail[] };
 
 export class CaseValidator {
   private readonly validateSchema;
 
   constructor(private readonly bundle: Bundle) {
-    const schema = JSON.parse(readFileSync(join(CONTRACTS_DIR, bundle.key, 'case.schema.json'), 'utf8')) as object;
+    const schema = JSON.parse(
+      readFileSync(join(CONTRACTS_DIR, bundle.key, 'case.schema.json'), 'utf8'),
+    ) as object;
     // No type coercion and no removal of extra fields: what the applicant sent is what is checked.
     const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false, removeAdditional: false });
     addFormats(ajv);
@@ -119,12 +120,16 @@ export class CaseValidator {
   }
 
   /** Required and optional uploaded materials of the selected items. */
-  neededMaterials(form: unknown, selected: ReadonlySet<string>): { required: Set<string>; optional: Set<string> } {
+  neededMaterials(
+    form: unknown,
+    selected: ReadonlySet<string>,
+  ): { required: Set<string>; optional: Set<string> } {
     const required = new Set<string>();
     const optional = new Set<string>();
     for (const itemKey of selected) {
       const item = this.bundle.item(itemKey);
-      for (const material of item.needs) if (this.bundle.material(material)?.source === 'upload') required.add(material);
+      for (const material of item.needs)
+        if (this.bundle.material(material)?.source === 'upload') required.add(material);
       if (!item.situationalNeeds) continue;
       for (const rule of this.bundle.definition.situationalMaterials) {
         if (!conditionHolds(rule.when, form)) continue;
@@ -146,7 +151,9 @@ export class CaseValidator {
 
     for (const material of required) {
       if (!uploads[material]) {
-        problems.push(problem('LB_ERR_MATERIAL_MISSING', `/materials/${material}`, this.bundle.material(material)?.name));
+        problems.push(
+          problem('LB_ERR_MATERIAL_MISSING', `/materials/${material}`, this.bundle.material(material)?.name),
+        );
       }
     }
     for (const [material, upload] of Object.entries(uploads)) {
@@ -187,7 +194,9 @@ export class CaseValidator {
         problems.push(problem('LB_ERR_PHOTO_DIMENSIONS', pointer, actual));
       }
       if (content.length < image.minBytes || content.length > image.maxBytes) {
-        problems.push(problem('LB_ERR_PHOTO_SIZE', pointer, `实际为 ${(content.length / 1024).toFixed(1)}KB`));
+        problems.push(
+          problem('LB_ERR_PHOTO_SIZE', pointer, `实际为 ${(content.length / 1024).toFixed(1)}KB`),
+        );
       }
     }
     return sniffed.mediaType;

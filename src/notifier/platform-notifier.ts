@@ -37,7 +37,8 @@ export class PlatformNotifier {
     const lockKey = this.store.keys.pushLock(caseId);
     const token = randomBytes(12).toString('hex');
     const locked = await this.store.redis.set(lockKey, token, 'PX', LOCK_TTL_MS, 'NX');
-    if (locked !== 'OK') throw new PushLockedError(`pushes of case ${caseId} are being sent by another worker`);
+    if (locked !== 'OK')
+      throw new PushLockedError(`pushes of case ${caseId} are being sent by another worker`);
 
     let delivered = 0;
     try {
@@ -45,7 +46,10 @@ export class PlatformNotifier {
         await this.send(push);
         await this.store.removeOutboxHead(caseId, push.sequence);
         delivered += 1;
-        this.logger.info({ caseId, sequence: push.sequence, caseStatus: push.caseStatus }, 'status pushed to platform');
+        this.logger.info(
+          { caseId, sequence: push.sequence, caseStatus: push.caseStatus },
+          'status pushed to platform',
+        );
       }
     } finally {
       await this.store.redis.eval(RELEASE_LOCK_SCRIPT, 1, lockKey, token);
@@ -72,7 +76,10 @@ export class PlatformNotifier {
     } catch (error) {
       this.metrics.platformPushes.inc({ outcome: 'failed' });
       const message = error instanceof Error ? error.message : String(error);
-      this.logger.warn({ caseId: push.caseId, sequence: push.sequence, err: { message } }, 'status push failed; will retry');
+      this.logger.warn(
+        { caseId: push.caseId, sequence: push.sequence, err: { message } },
+        'status push failed; will retry',
+      );
       throw error;
     }
   }

@@ -12,7 +12,7 @@ const REDACTED_PATHS = [
   'body',
   'req.headers.authorization',
   'req.headers["x-lianban-signature"]',
-  '*.name',
+  '*.applicant',
   '*.idNumber',
   '*.phone',
   '*.cardNumber',
@@ -27,7 +27,9 @@ export function createLogger(options: { level?: string; name?: string; file?: st
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
   };
-  return options.file ? pino(settings, pino.destination({ dest: options.file, sync: false })) : pino(settings);
+  return options.file
+    ? pino(settings, pino.destination({ dest: options.file, sync: false }))
+    : pino(settings);
 }
 
 /** Masks an ID number for display: the first six and last four characters stay. */

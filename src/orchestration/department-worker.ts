@@ -7,7 +7,12 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bu
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { BusinessRefusalError, DepartmentError } from '../adapters-kit/errors.ts';
-import type { DepartmentAdapter, OutboundDocument, SubmissionReceipt, SubmissionRequest } from '../adapters-kit/types.ts';
+import type {
+  DepartmentAdapter,
+  OutboundDocument,
+  SubmissionReceipt,
+  SubmissionRequest,
+} from '../adapters-kit/types.ts';
 import { conditionHolds, type Bundle } from '../bundle/bundle.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CaseStore } from '../store/case-store.ts';
@@ -60,7 +65,8 @@ export class DepartmentWorkers {
   private readonly workers: Worker[] = [];
 
   constructor(private readonly deps: DepartmentWorkerDeps) {
-    for (const adapter of deps.adapters.values()) this.breakers.set(adapter.department, createBreaker(adapter));
+    for (const adapter of deps.adapters.values())
+      this.breakers.set(adapter.department, createBreaker(adapter));
   }
 
   start(): void {
@@ -75,7 +81,9 @@ export class DepartmentWorkers {
           settings: { backoffStrategy: (attemptsMade: number) => backoffDelayMs(attemptsMade) },
         },
       );
-      worker.on('error', (error) => this.deps.logger.error({ department, err: error }, 'department worker error'));
+      worker.on('error', (error) =>
+        this.deps.logger.error({ department, err: error }, 'department worker error'),
+      );
       this.workers.push(worker);
     }
   }
@@ -87,10 +95,20 @@ export class DepartmentWorkers {
 
   private async process(department: string, job: Job<DepartmentJobData>): Promise<string> {
     const { caseId, itemKey } = job.data;
-    const log = this.deps.logger.child({ caseId, itemKey, department, jobId: job.id, attempt: job.attemptsMade + 1 });
+    const log = this.deps.logger.child({
+      caseId,
+      itemKey,
+      department,
+      jobId: job.id,
+      attempt: job.attemptsMade + 1,
+    });
     let item = await this.deps.store.getItem(caseId, itemKey);
     if (item?.state === 'ready') {
-      item = await this.deps.orchestrator.moveItem(caseId, itemKey, ['ready'], { state: 'dispatched' });
+      // The dispatcher marks the item dispatched right after queueing it and may win this race.
+      const moved = await this.deps.orchestrator.moveItem(caseId, itemKey, ['ready'], {
+        state: 'dispatched',
+      });
+      item = moved ?? (await this.deps.store.getItem(caseId, itemKey));
     }
     if (!item || item.state !== 'dispatched') {
       log.info({ state: item?.state }, 'department job skipped: item is not waiting to be sent');
@@ -163,11 +181,20 @@ export class DepartmentWorkers {
     this.deps.metrics.departmentRetries.inc({ department, kind: permanent ? 'permanent' : 'transient' });
     if (!lastAttempt) throw error;
 
-    await this.deps.orchestrator.moveItem(caseId, itemKey, ['dispatched'], { state: 'failed', lastError: message });
+    await this.deps.orchestrator.moveItem(caseId, itemKey, ['dispatched'], {
+      state: 'failed',
+      lastError: message,
+    });
     await this.deps.store.redis.hset(
       this.deps.keys.deadLetters(department),
       `${caseId}.${itemKey}`,
-      JSON.stringify({ caseId, itemKey, lastError: message, at: new Date().toISOString(), attempts: job.attemptsMade + 1 }),
+      JSON.stringify({
+        caseId,
+        itemKey,
+        lastError: message,
+        at: new Date().toISOString(),
+        attempts: job.attemptsMade + 1,
+      }),
     );
     this.deps.metrics.deadLetters.inc({ department });
     log.error({ err: { name: (error as Error).name, message } }, 'item moved to dead letters');
@@ -207,13 +234,23 @@ export class DepartmentWorkers {
     for (const material of uploaded) {
       const stored = meta.materials[material];
       if (!stored) continue;
-      outbound.push({ material, mediaType: stored.mediaType, sha256: stored.sha256, content: await this.readDocument(stored.sha256) });
+      outbound.push({
+        material,
+        mediaType: stored.mediaType,
+        sha256: stored.sha256,
+        content: await this.readDocument(stored.sha256),
+      });
     }
     for (const { material, fromItem } of item.takes) {
       const producer = await store.getItem(item.caseId, fromItem);
       const produced = producer?.documents.find((document) => document.kind === material);
       if (!produced) throw new UnrecoverableError(`item ${fromItem} completed without producing ${material}`);
-      outbound.push({ material, mediaType: produced.mediaType, sha256: produced.sha256, content: await this.readDocument(produced.sha256) });
+      outbound.push({
+        material,
+        mediaType: produced.mediaType,
+        sha256: produced.sha256,
+        content: await this.readDocument(produced.sha256),
+      });
     }
     return outbound;
   }

@@ -30,7 +30,10 @@ export class Orchestrator {
   ): Promise<ItemRecord | null> {
     const updated = await this.store.transitionItem(caseId, itemKey, from, patch, detail);
     if (updated && patch.state) {
-      this.logger.info({ caseId, itemKey, department: updated.department, state: updated.state }, 'item state changed');
+      this.logger.info(
+        { caseId, itemKey, department: updated.department, state: updated.state },
+        'item state changed',
+      );
       await this.queues.requestPush(caseId);
     }
     return updated;
@@ -63,11 +66,23 @@ export class Orchestrator {
     return changed;
   }
 
-  private async settleWaiting(caseId: string, item: ItemRecord, byKey: Map<string, ItemRecord>): Promise<boolean> {
-    const blocker = item.waitsFor.map((key) => byKey.get(key)).find((need) => need && BLOCKING_STATES.has(need.state));
+  private async settleWaiting(
+    caseId: string,
+    item: ItemRecord,
+    byKey: Map<string, ItemRecord>,
+  ): Promise<boolean> {
+    const blocker = item.waitsFor
+      .map((key) => byKey.get(key))
+      .find((need) => need && BLOCKING_STATES.has(need.state));
     if (blocker) {
       const reason = `前置事项「${this.bundle.item(blocker.itemKey).name}」未办结，本事项无法继续办理。`;
-      const cancelled = await this.moveItem(caseId, item.itemKey, ['waiting'], { state: 'cancelled', reason }, blocker.itemKey);
+      const cancelled = await this.moveItem(
+        caseId,
+        item.itemKey,
+        ['waiting'],
+        { state: 'cancelled', reason },
+        blocker.itemKey,
+      );
       return cancelled !== null;
     }
 
@@ -91,7 +106,8 @@ export class Orchestrator {
     const checkIn = items.find((item) => item.itemKey === this.bundle.definition.firstItem);
     let status: CaseStatus = 'partially_completed';
     if (checkIn?.state === 'rejected') status = 'rejected';
-    else if (items.every((item) => item.state === 'completed' || item.state === 'not_required')) status = 'completed';
+    else if (items.every((item) => item.state === 'completed' || item.state === 'not_required'))
+      status = 'completed';
 
     if (await this.store.transitionCase(caseId, 'in_progress', status)) {
       this.logger.info({ caseId, caseStatus: status }, 'case finished');
@@ -110,7 +126,12 @@ export class Orchestrator {
     return updated;
   }
 
-  async markRejected(caseId: string, itemKey: string, reason: string, legalBasis: string): Promise<ItemRecord | null> {
+  async markRejected(
+    caseId: string,
+    itemKey: string,
+    reason: string,
+    legalBasis: string,
+  ): Promise<ItemRecord | null> {
     const from: ItemState[] = [...IN_DEPARTMENT, 'dispatched'];
     const updated = await this.moveItem(caseId, itemKey, from, { state: 'rejected', reason, legalBasis });
     if (updated) await this.advance(caseId);

@@ -51,7 +51,13 @@ export class OutcomeApplier {
     const refs: DocumentRef[] = [];
     for (const document of documents) {
       const sha256 = await this.documents.put(document.content);
-      refs.push({ kind: document.kind, name: document.name, mediaType: document.mediaType, sha256, size: document.content.length });
+      refs.push({
+        kind: document.kind,
+        name: document.name,
+        mediaType: document.mediaType,
+        sha256,
+        size: document.content.length,
+      });
       if (this.bundle.material(document.kind)?.deliverToPlatform) {
         const entry = JSON.stringify({ mediaType: document.mediaType, name: document.name });
         await this.store.redis.hset(this.store.keys.resultDocuments(), sha256, entry);
@@ -69,7 +75,9 @@ export class OutcomeApplier {
     const item = parsed ? await this.store.getItem(parsed.caseId, parsed.itemKey) : null;
     if (!parsed || !item) throw new ForeignItemError(`reference ${reference} names no item of this gateway`);
     if (item.department !== department) {
-      throw new ForeignItemError(`reference ${reference} belongs to department ${item.department}, not ${department}`);
+      throw new ForeignItemError(
+        `reference ${reference} belongs to department ${item.department}, not ${department}`,
+      );
     }
     return parsed;
   }
@@ -81,11 +89,16 @@ export class OutcomeApplier {
     if (!item) throw new ForeignItemError(`item ${outcome.reference} disappeared`);
 
     if (TERMINAL_ITEM_STATES.has(item.state)) {
-      this.logger.info({ caseId, itemKey, department, eventId: outcome.eventId }, 'stale department report ignored');
+      this.logger.info(
+        { caseId, itemKey, department, eventId: outcome.eventId },
+        'stale department report ignored',
+      );
       return 'stale';
     }
     if (item.state !== 'submitted' && item.state !== 'accepted') {
-      throw new EarlyOutcomeError(`item ${outcome.reference} is ${item.state}; report ${outcome.eventId} waits`);
+      throw new EarlyOutcomeError(
+        `item ${outcome.reference} is ${item.state}; report ${outcome.eventId} waits`,
+      );
     }
 
     const applied = await this.applyToItem(caseId, itemKey, outcome);
@@ -98,7 +111,9 @@ export class OutcomeApplier {
       case 'accepted':
         return (await this.orchestrator.markAccepted(caseId, itemKey, outcome.receiptNo)) !== null;
       case 'completed':
-        return (await this.orchestrator.markCompleted(caseId, itemKey, { documents: outcome.documents })) !== null;
+        return (
+          (await this.orchestrator.markCompleted(caseId, itemKey, { documents: outcome.documents })) !== null
+        );
       case 'rejected': {
         const reason = outcome.reason ?? '部门未说明理由。';
         const legalBasis = outcome.legalBasis ?? '';

@@ -111,12 +111,16 @@ export class GatewayQueues {
    * shared the id of a job already running would be dropped and its push left behind.
    */
   async requestPush(caseId: string): Promise<void> {
-    await this.pushes.add('push', { caseId }, {
-      attempts: 50,
-      backoff: { type: 'capped-jitter' },
-      removeOnComplete: true,
-      removeOnFail: false,
-    });
+    await this.pushes.add(
+      'push',
+      { caseId },
+      {
+        attempts: 50,
+        backoff: { type: 'capped-jitter' },
+        removeOnComplete: true,
+        removeOnFail: false,
+      },
+    );
   }
 
   all(): Queue[] {

@@ -62,7 +62,12 @@ export class SupportWorkers {
     worker.on('error', (error) => this.deps.logger.error({ queue, err: error }, 'worker error'));
     worker.on('failed', (job, error) => {
       const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
-      const fields = { queue, jobId: job?.id, attempt: job?.attemptsMade, err: { name: error.name, message: error.message } };
+      const fields = {
+        queue,
+        jobId: job?.id,
+        attempt: job?.attemptsMade,
+        err: { name: error.name, message: error.message },
+      };
       if (final) this.deps.logger.error(fields, 'job failed for good; kept in the failed set');
       else this.deps.logger.info(fields, 'job failed; retrying');
     });
@@ -97,7 +102,11 @@ export class SupportWorkers {
       if (outcome.status !== 'accepted') return 'finished';
     }
 
-    await this.deps.store.redis.hset(this.deps.keys.item(caseId, itemKey), 'lastPolledAt', new Date().toISOString());
+    await this.deps.store.redis.hset(
+      this.deps.keys.item(caseId, itemKey),
+      'lastPolledAt',
+      new Date().toISOString(),
+    );
     await job.moveToDelayed(Date.now() + this.deps.policePollIntervalMs, token);
     throw new DelayedError();
   }

@@ -149,27 +149,31 @@ export class CaseStore {
 
   private async writeCase(input: NewCase): Promise<void> {
     const now = new Date().toISOString();
-    const meta: Omit<CaseMeta, 'version'> & { version: number; formCipher: string; trailSeq: number; pushSeq: number } =
-      {
-        caseId: input.caseId,
-        platformCaseId: input.platformCaseId,
-        bundle: input.bundle,
-        status: 'in_progress',
-        version: 0,
-        createdAt: now,
-        submittedAt: input.submittedAt,
-        itemKeys: input.items.map((item) => item.itemKey),
-        materials: input.materials,
-        flags: input.flags,
-        promiseDueAt: input.promiseDueAt,
-        promiseDueProvisional: input.promiseDueProvisional,
-        answer: input.answer,
-        requestHash: input.requestHash,
-        updatedAt: now,
-        formCipher: this.cipher.encryptJson(input.form),
-        trailSeq: 1,
-        pushSeq: 1,
-      };
+    const meta: Omit<CaseMeta, 'version'> & {
+      version: number;
+      formCipher: string;
+      trailSeq: number;
+      pushSeq: number;
+    } = {
+      caseId: input.caseId,
+      platformCaseId: input.platformCaseId,
+      bundle: input.bundle,
+      status: 'in_progress',
+      version: 0,
+      createdAt: now,
+      submittedAt: input.submittedAt,
+      itemKeys: input.items.map((item) => item.itemKey),
+      materials: input.materials,
+      flags: input.flags,
+      promiseDueAt: input.promiseDueAt,
+      promiseDueProvisional: input.promiseDueProvisional,
+      answer: input.answer,
+      requestHash: input.requestHash,
+      updatedAt: now,
+      formCipher: this.cipher.encryptJson(input.form),
+      trailSeq: 1,
+      pushSeq: 1,
+    };
     const items: ItemRecord[] = input.items.map((item) => ({
       caseId: input.caseId,
       itemKey: item.itemKey,
@@ -194,7 +198,8 @@ export class CaseStore {
 
     const transaction = this.redis.multi();
     transaction.hset(this.keys.caseMeta(input.caseId), encodeFields(meta));
-    for (const item of items) transaction.hset(this.keys.item(input.caseId, item.itemKey), encodeFields(item));
+    for (const item of items)
+      transaction.hset(this.keys.item(input.caseId, item.itemKey), encodeFields(item));
     transaction.rpush(this.keys.trail(input.caseId), JSON.stringify(event));
     transaction.rpush(this.keys.outbox(input.caseId), JSON.stringify({ sequence: 1, ...firstPush }));
     transaction.sadd(this.keys.activeCases(), input.caseId);

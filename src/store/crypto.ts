@@ -34,7 +34,8 @@ export class DataCipher {
     const keyIdLength = envelope[1] ?? 0;
     const keyId = envelope.subarray(2, 2 + keyIdLength);
     const key = this.keys.get(keyId.toString('utf8'));
-    if (!key) throw new Error(`data key "${keyId.toString('utf8')}" is not configured; it is needed to decrypt`);
+    if (!key)
+      throw new Error(`data key "${keyId.toString('utf8')}" is not configured; it is needed to decrypt`);
 
     const ivStart = 2 + keyIdLength;
     const tagStart = ivStart + IV_BYTES;

@@ -43,7 +43,12 @@ export const FICTIONAL_FORM = {
     unitLocation: { province: '西藏自治区', city: '拉萨市', district: '城关区' },
     type: 'with-parents',
     enlistedOutsideChongqing: false,
-    householdHead: { name: '测试户主乙', relation: '20', idNumber: '500103197206082342', phone: '13700000000' },
+    householdHead: {
+      name: '测试户主乙',
+      relation: '20',
+      idNumber: '500103197206082342',
+      phone: '13700000000',
+    },
     addressDistrict: '500106',
     street: '测试街道测试巷',
     detailAddress: '重庆市沙坪坝区测试路1号2单元3-1',
@@ -92,10 +97,12 @@ export function businessCodeOf(itemKey: string): string {
 
 export function bundleBusinessCodes(department: string): string[] {
   const items = bundle.items as Array<BundleItem & { department: string }>;
-  return items.filter((item) => item.department === department && item.businessCode).map((item) => item.businessCode ?? '');
+  return items
+    .filter((item) => item.department === department && item.businessCode)
+    .map((item) => item.businessCode ?? '');
 }
 
-/** Returns a fictional material: marker bytes that say what they are, not a real image. */
+/** Returns a fictional material: marker bytes that name the material, not a real image. */
 export function fictionalMaterial(material: string, mediaType: string): OutboundDocument {
   const content = Buffer.from(`FICTIONAL TEST MATERIAL ${material} `.repeat(40));
   return { material, mediaType, sha256: sha256Hex(content), content };
@@ -107,7 +114,10 @@ const MATERIALS_BY_ITEM: Record<string, OutboundDocument[]> = {
     fictionalMaterial('householdReferralLetter', 'application/pdf'),
     fictionalMaterial('kinshipProof', 'application/pdf'),
   ],
-  'id-card-renewal': [fictionalMaterial('idCardFront', 'image/jpeg'), fictionalMaterial('idCardBack', 'image/jpeg')],
+  'id-card-renewal': [
+    fictionalMaterial('idCardFront', 'image/jpeg'),
+    fictionalMaterial('idCardBack', 'image/jpeg'),
+  ],
   'id-card-replacement': [],
   'employee-pension-enrollment': [fictionalMaterial('electronicIdMaterial', 'application/pdf')],
   'resident-pension-enrollment': [fictionalMaterial('electronicIdMaterial', 'application/pdf')],
@@ -136,7 +146,7 @@ export function makeSubmission(
     businessCode: businessCodeOf(itemKey),
     idempotencyKey: `${caseId}:${itemKey}:v1`,
     reference: `${caseId}.${itemKey}`,
-    callbackUrl: overrides.callbackUrl ?? 'http://127.0.0.1:9/unused',
+    callbackUrl: overrides.callbackUrl ?? '',
     form: overrides.form ?? structuredClone(FICTIONAL_FORM),
     materials: MATERIALS_BY_ITEM[itemKey] ?? [],
   };

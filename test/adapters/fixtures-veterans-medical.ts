@@ -59,7 +59,7 @@ export const TEST_FORM = {
   },
 };
 
-/** A deep copy of the test form, so a test may change it without affecting others. */
+/** Returns a deep copy of the test form, so a test may change it without affecting others. */
 export function cloneForm(): Record<string, unknown> {
   return structuredClone(TEST_FORM) as Record<string, unknown>;
 }
@@ -133,7 +133,7 @@ export interface CallbackReceiver {
 
 /**
  * Starts the gateway's side of the callbacks on 127.0.0.1: it hands every body to the
- * adapter and answers 200 with the adapter's acknowledgement, 401 or 400 otherwise.
+ * adapter and responds with 200 and the adapter's acknowledgement, or with 401 or 400.
  */
 export async function startCallbackReceiver(adapter: DepartmentAdapter): Promise<CallbackReceiver> {
   const raw: RawCallback[] = [];
@@ -152,9 +152,7 @@ export async function startCallbackReceiver(adapter: DepartmentAdapter): Promise
       })
       .catch((error: unknown) => {
         failures.push(error instanceof Error ? error.name : 'unknown');
-        const status =
-          error instanceof CallbackAuthError ? 401 : error instanceof CallbackFormatError ? 400 : 500;
-        response.writeHead(status, { 'content-type': 'text/plain' });
+        response.writeHead(statusForCallbackError(error), { 'content-type': 'text/plain' });
         response.end(error instanceof Error ? error.message : 'callback failed');
       });
   });
@@ -175,6 +173,12 @@ export async function startCallbackReceiver(adapter: DepartmentAdapter): Promise
   };
 }
 
+function statusForCallbackError(error: unknown): number {
+  if (error instanceof CallbackAuthError) return 401;
+  if (error instanceof CallbackFormatError) return 400;
+  return 500;
+}
+
 export interface FakeDepartment {
   url: string;
   /** Bodies of the requests received, in order. */
@@ -182,7 +186,7 @@ export interface FakeDepartment {
   close(): Promise<void>;
 }
 
-/** Starts a server that answers every request with a fixed reply, standing in for a broken department front. */
+/** Starts a server that responds to every request with a fixed reply, standing in for a broken department front. */
 export async function startFakeDepartment(reply: SimulatorReply, replyDelayMs = 0): Promise<FakeDepartment> {
   const requests: FakeDepartment['requests'] = [];
   const server = await startSimulatorServer(async (request, body) => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMedicalAdapter } from '../../adapters/medical/adapter.ts';
 import { canonicalJson, findSignatureProblem, signEnvelope } from '../../adapters/medical/envelope.ts';
-import { formatInfTime, infTimeToIso } from '../../adapters/medical/protocol.ts';
-import { startMedicalSimulator } from '../../adapters/medical/simulator.ts';
+import { formatInfTime, infTimeToIso, type RequestEnvelope } from '../../adapters/medical/protocol.ts';
+import { startMedicalSimulator, type MedicalSimulator } from '../../adapters/medical/simulator.ts';
 import {
   BusinessRefusalError,
   CallbackAuthError,
@@ -14,11 +14,7 @@ import {
   type OutboundDocument,
   type RawCallback,
 } from '../../src/adapters-kit/index.ts';
-import type {
-  DepartmentSimulator,
-  SimulatedDecision,
-  SimulatedSubmission,
-} from '../../src/adapters-kit/simulator.ts';
+import type { SimulatedDecision, SimulatedSubmission } from '../../src/adapters-kit/simulator.ts';
 import {
   TEST_FORM,
   captureError,
@@ -37,7 +33,7 @@ const SECRET = 'test-medical-secret';
 /** Items the test rejects through the simulator's `decide`, keyed by reference. */
 const rejections = new Map<string, SimulatedDecision>();
 
-let simulator: DepartmentSimulator;
+let simulator: MedicalSimulator;
 let adapter: DepartmentAdapter;
 let receiver: CallbackReceiver;
 
@@ -88,11 +84,11 @@ function changeRequest(field = 'phone') {
 }
 
 /** Submits through a server that records the request, and returns the envelope sent. */
-async function captureEnvelope(request: ReturnType<typeof makeRequest>): Promise<Record<string, any>> {
+async function captureEnvelope(request: ReturnType<typeof makeRequest>): Promise<RequestEnvelope> {
   const fake = await startFakeDepartment(successAnswer());
   try {
     await createMedicalAdapter({ baseUrl: fake.url, secret: SECRET }).submit(request);
-    return JSON.parse(fake.requests[0]?.body.toString('utf8') ?? '{}');
+    return JSON.parse(fake.requests[0]?.body.toString('utf8') ?? '{}') as RequestEnvelope;
   } finally {
     await fake.close();
   }
@@ -182,9 +178,9 @@ describe('medical submit', () => {
     expect(input.data.mil_acct_trans_flag).toBe('1');
     expect(input.data.cq_insu_his_flag).toBe('0');
     expect(input.data.materials).toHaveLength(1);
-    expect(input.data.materials[0].material).toBe('medicalTransferVoucher');
-    expect(input.data.materials[0].media_type).toBe('image/jpeg');
-    expect(Buffer.from(input.data.materials[0].content_base64, 'base64')).toEqual(
+    expect(input.data.materials[0]?.material).toBe('medicalTransferVoucher');
+    expect(input.data.materials[0]?.media_type).toBe('image/jpeg');
+    expect(Buffer.from(input.data.materials[0]?.content_base64 ?? '', 'base64')).toEqual(
       request.materials[0]?.content,
     );
   });
@@ -323,7 +319,7 @@ describe('medical callback verification', () => {
     ['signtype changed', (envelope: Record<string, unknown>) => (envelope.signtype = 'SM2')],
     ['stale inf_time', (envelope: Record<string, unknown>) => (envelope.inf_time = '2020-01-01 00:00:00')],
   ])('%s fails verification', (_label, change) => {
-    const envelope: Record<string, unknown> = signEnvelope(SECRET, validCallbackEnvelope());
+    const envelope = signEnvelope(SECRET, validCallbackEnvelope()) as unknown as Record<string, unknown>;
     change(envelope);
 
     expect(() => parseEnvelope(envelope)).toThrow(CallbackAuthError);
@@ -499,6 +495,39 @@ describe('medical submit errors', () => {
     const error = await captureError(closedAdapter.submit(transferRequest()));
 
     expect(error).toBeInstanceOf(TransientDepartmentError);
+  });
+});
+
+describe('medical simulator faults', () => {
+  it.each(['system-error', 'server-error', 'html-page'] as const)(
+    'injected %s is transient',
+    async (fault) => {
+      const request = transferRequest();
+      simulator.injectFault(fault);
+
+      const error = await captureError(adapter.submit(request));
+      const receipt = await adapter.submit(request);
+
+      expect(error).toBeInstanceOf(TransientDepartmentError);
+      expect(receipt.receiptNo).not.toBe('');
+      expect(simulator.submissions.filter((entry) => entry.reference === request.reference)).toHaveLength(1);
+    },
+  );
+
+  it('lost reply then retry returns same receipt', async () => {
+    const request = transferRequest();
+    simulator.injectFault('reply-lost');
+
+    const error = await captureError(adapter.submit(request));
+    const receipt = await adapter.submit(request);
+
+    expect(error).toBeInstanceOf(TransientDepartmentError);
+    const entries = simulator.submissions.filter((entry) => entry.reference === request.reference);
+    expect(entries).toHaveLength(1);
+    expect(receipt.receiptNo).toBe(entries[0]?.receiptNo);
+    await receiver.waitForOutcome(request.reference, 'completed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(receiver.outcomes.filter((outcome) => outcome.reference === request.reference)).toHaveLength(2);
   });
 });
 

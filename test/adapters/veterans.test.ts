@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVeteransAdapter } from '../../adapters/veterans/adapter.ts';
-import { startVeteransSimulator } from '../../adapters/veterans/simulator.ts';
+import { startVeteransSimulator, type VeteransSimulator } from '../../adapters/veterans/simulator.ts';
 import {
   BusinessRefusalError,
   CallbackAuthError,
@@ -13,11 +13,7 @@ import {
   type DepartmentAdapter,
   type RawCallback,
 } from '../../src/adapters-kit/index.ts';
-import type {
-  DepartmentSimulator,
-  SimulatedDecision,
-  SimulatedSubmission,
-} from '../../src/adapters-kit/simulator.ts';
+import type { SimulatedDecision, SimulatedSubmission } from '../../src/adapters-kit/simulator.ts';
 import {
   TEST_FORM,
   captureError,
@@ -42,7 +38,7 @@ const CHECK_IN_MATERIALS = [
 /** Items the test rejects through the simulator's `decide`, keyed by reference. */
 const rejections = new Map<string, SimulatedDecision>();
 
-let simulator: DepartmentSimulator;
+let simulator: VeteransSimulator;
 let adapter: DepartmentAdapter;
 let receiver: CallbackReceiver;
 
@@ -474,6 +470,36 @@ describe('veterans submit errors', () => {
     } finally {
       await fake.close();
     }
+  });
+});
+
+describe('veterans simulator faults', () => {
+  it.each(['server-error', 'html-page'] as const)('injected %s is transient', async (fault) => {
+    const request = checkInRequest();
+    simulator.injectFault(fault);
+
+    const error = await captureError(adapter.submit(request));
+    const receipt = await adapter.submit(request);
+
+    expect(error).toBeInstanceOf(TransientDepartmentError);
+    expect(receipt.receiptNo).not.toBe('');
+    expect(simulator.submissions.filter((entry) => entry.reference === request.reference)).toHaveLength(1);
+  });
+
+  it('lost reply then retry returns same receipt', async () => {
+    const request = checkInRequest();
+    simulator.injectFault('reply-lost');
+
+    const error = await captureError(adapter.submit(request));
+    const receipt = await adapter.submit(request);
+
+    expect(error).toBeInstanceOf(TransientDepartmentError);
+    const entries = simulator.submissions.filter((entry) => entry.reference === request.reference);
+    expect(entries).toHaveLength(1);
+    expect(receipt.receiptNo).toBe(entries[0]?.receiptNo);
+    await receiver.waitForOutcome(request.reference, 'completed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(receiver.outcomes.filter((outcome) => outcome.reference === request.reference)).toHaveLength(2);
   });
 });
 

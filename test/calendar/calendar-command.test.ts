@@ -72,7 +72,7 @@ describe('calendar due', () => {
     expect(await runCalendarCommand(['due', '2025-09-30T10:00:00+08:00', '2'], run.io)).toBe(0);
     expect(run.out).toEqual([
       'received at 2025-09-30T10:00:00+08:00',
-      'counted from 2025-09-30T10:00:00+08:00',
+      'treated as received at 2025-09-30T10:00:00+08:00',
       'due at 2025-10-10T23:59:59+08:00',
     ]);
   });
@@ -83,7 +83,7 @@ describe('calendar due', () => {
     expect(await runCalendarCommand(['due', '2025-10-01T02:00:00Z', '0'], run.io)).toBe(0);
     expect(run.out).toEqual([
       'received at 2025-10-01T10:00:00+08:00',
-      'counted from 2025-10-09T09:00:00+08:00',
+      'treated as received at 2025-10-09T09:00:00+08:00',
       'due at 2025-10-09T23:59:59+08:00',
     ]);
   });
@@ -244,7 +244,7 @@ describe('calendar activate', () => {
     expect(check.out).toContain('  2027  version 1  测试用虚构安排（非官方）');
   });
 
-  it('refuses to activate the same version twice', async () => {
+  it('rejects activating the same version twice', async () => {
     const keyPrefix = `lb-test-${randomUUID()}`;
     expect(
       await runCalendarCommand(

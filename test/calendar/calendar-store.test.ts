@@ -107,7 +107,7 @@ describe('CalendarStore', () => {
     expect((await store.activeTables()).map((table) => table.version)).toEqual([2]);
   });
 
-  it('refuses to activate a version not above the active one', async () => {
+  it('rejects a version not above the active one', async () => {
     await store.validate(withVersion(FICTIONAL_2027, 3));
     await store.activate(2027, 3);
     await store.validate(withVersion(FICTIONAL_2027, 3));
@@ -117,7 +117,7 @@ describe('CalendarStore', () => {
     await expect(store.activate(2027, 3)).rejects.toThrow('version 3 is already active');
   });
 
-  it('refuses to activate a version not above the contract file', async () => {
+  it('rejects a version not above the contract file', async () => {
     const table2026 = loadContractTables().find((table) => table.year === 2026);
     if (!table2026) throw new Error('2026 contract table missing');
     await store.validate(table2026);

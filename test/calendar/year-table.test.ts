@@ -12,7 +12,7 @@ import {
 } from '../../src/calendar/index.ts';
 import { DAYS_OFF, WORKED_WEEKEND_DAYS } from './support/official-arrangements.ts';
 
-/** A small valid table for a fictional year; tests break one thing at a time. */
+/** Builds a small valid table for a fictional year, for tests that break one thing at a time. */
 function fictionalTable(): Record<string, unknown> {
   return {
     year: 2027,

@@ -32,7 +32,7 @@ const bundle = JSON.parse(
 ) as BundleContract;
 
 const typicalCase = JSON.parse(
-  readFileSync(new URL('../intake/case-typical.fixture.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../examples/case-typical.json', import.meta.url), 'utf8'),
 ) as { items: string[]; settlement: { type: string } };
 
 const JPEG_START = Buffer.from([0xff, 0xd8, 0xff]);
@@ -43,7 +43,7 @@ function expectJpeg(content: Buffer): void {
   expect(content.subarray(-2)).toEqual(JPEG_END);
 }
 
-/** Inflates every Flate stream of a PDF and joins them, to search the page content. */
+/** Inflates and joins every Flate stream of a PDF, so a test can search the page content. */
 function inflatedStreams(pdf: Buffer): string {
   const text = pdf.toString('latin1');
   const parts: string[] = [];

@@ -25,7 +25,7 @@ const schema = readJson<Json & { $defs: Record<string, { enum?: string[] }> }>(`
 const bundle = readJson<{ items: { key: string }[]; materials: Record<string, { source: string }> }>(
   `${CONTRACT}bundle.json`,
 );
-const typicalCase = readJson<Json>('./case-typical.fixture.json');
+const typicalCase = readJson<Json>('../../examples/case-typical.json');
 
 const CODE_TABLES: Record<string, string> = {
   sexCode: 'sex.json',
@@ -45,7 +45,7 @@ const ajv = new Ajv2020({ strict: true, allErrors: true });
 addFormats(ajv);
 const validate = ajv.compile(schema);
 
-/** Validates a copy of the typical case after `change` edits it; returns the errors. */
+/** Validates a copy of the typical case after `change` edits it and returns the errors. */
 function errorsAfter(change: (draft: Json) => void): ErrorObject[] {
   const draft = structuredClone(typicalCase);
   change(draft);
@@ -66,7 +66,7 @@ describe('case schema', () => {
     expect(validate(structuredClone(typicalCase)), JSON.stringify(validate.errors)).toBe(true);
   });
 
-  it('accepts a case with only the sections every case has', () => {
+  it('accepts only the required sections', () => {
     const errors = errorsAfter((draft) => {
       for (const name of [
         'settlement',
@@ -135,7 +135,7 @@ describe('case schema', () => {
     expect(failures(errors)).toContain('/employment/expectedMonthlySalaryYuan type');
   });
 
-  it('rejects a salary that is negative, fractional or huge', () => {
+  it('rejects an out-of-range salary', () => {
     for (const salary of [-1, 6000.5, 1_000_001]) {
       const errors = errorsAfter((draft) => {
         section(draft, 'employment').expectedMonthlySalaryYuan = salary;
@@ -225,7 +225,7 @@ describe('case schema', () => {
     expect(errors).toEqual([]);
   });
 
-  it('rejects text that is empty, too long or multi-line', () => {
+  it('rejects empty, long or multi-line text', () => {
     const errors = errorsAfter((draft) => {
       const applicant = section(draft, 'applicant');
       applicant.name = '';
@@ -247,7 +247,7 @@ describe('case schema', () => {
     expect(errors).toEqual([]);
   });
 
-  it('rejects a platform case id with unsafe characters', () => {
+  it('rejects malformed platform case ids', () => {
     for (const platformCaseId of ['YKB-500106:1', 'ykb-500106-1', `YKB-${'1'.repeat(70)}`, 'YKB']) {
       const errors = errorsAfter((draft) => {
         draft.platformCaseId = platformCaseId;
@@ -335,13 +335,13 @@ describe('code tables', () => {
     }
   });
 
-  it('list the 56 ethnic groups and the two other codes', () => {
+  it('list 56 ethnic groups plus 97 and 98', () => {
     const codes = readCodeTable('ethnic-groups.json').values.map((value) => value.code);
     const expected = Array.from({ length: 56 }, (_, index) => String(index + 1).padStart(2, '0'));
     expect(codes).toEqual([...expected, '97', '98']);
   });
 
-  it('list 26 districts, 12 counties and 3 functional areas of Chongqing', () => {
+  it('list the Chongqing districts and counties', () => {
     const values = readCodeTable('districts.json').values;
     const countBy = (kind: string): number => values.filter((value) => value.kind === kind).length;
     expect(countBy('district')).toBe(26);
@@ -350,7 +350,7 @@ describe('code tables', () => {
     for (const value of values) expect(value.code, value.label).toMatch(/^50[0-9]{4}$/);
   });
 
-  it('mark the functional area codes as placeholders', () => {
+  it('mark functional area codes as placeholders', () => {
     const table = readCodeTable('districts.json');
     const functionalAreas = table.values.filter((value) => value.kind === 'functional-area');
     expect(functionalAreas.every((value) => value.placeholder === true)).toBe(true);

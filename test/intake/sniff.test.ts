@@ -48,7 +48,7 @@ describe('sniffDocument', () => {
   });
 
   it('rejects a text file named .jpg', async () => {
-    // The name never reaches the sniffer; only the bytes of "photo.jpg" do.
+    // The sniffer sees only the bytes of "photo.jpg", never its name.
     const textFile = Buffer.from('This is a plain text file saved as photo.jpg\n', 'utf8');
     expect(await sniffDocument(textFile)).toBeNull();
   });

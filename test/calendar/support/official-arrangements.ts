@@ -188,7 +188,7 @@ export const DUE_WITH_FICTIONAL_2027 = {
   dueAt: '2027-01-13T23:59:59+08:00',
 };
 
-/** The expected working-day status of every day of a covered year, from the lists above. */
+/** Computes the expected working-day status of every day of a covered year from the lists above. */
 export function expectedWorkingDays(year: 2025 | 2026): Map<string, boolean> {
   const daysOff = new Set(DAYS_OFF[year]);
   const worked = new Set(WORKED_WEEKEND_DAYS[year]);
