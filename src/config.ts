@@ -29,6 +29,8 @@ export interface GatewayConfig {
   platform: { statusUrl: string; secret: string };
   /** Callers allowed to post cases: app id to shared secret. */
   platformCallers: Map<string, string>;
+  /** Operators of the admin API: name to bearer token. */
+  operatorTokens: Map<string, string>;
   policePollIntervalMs: number;
   departmentAttempts: number;
   maxUploadBytes: number;
@@ -77,7 +79,7 @@ export function parseDataKeys(raw: string): Map<string, Buffer> {
   return keys;
 }
 
-/** Parses `appId:secret,appId:secret`. */
+/** Parses `name:secret,name:secret` (platform callers, operator tokens). */
 function parseCallers(raw: string): Map<string, string> {
   const callers = new Map<string, string>();
   for (const entry of raw
@@ -85,7 +87,10 @@ function parseCallers(raw: string): Map<string, string> {
     .map((part) => part.trim())
     .filter(Boolean)) {
     const separator = entry.indexOf(':');
-    if (separator <= 0) throw new ConfigError(`LIANBAN_PLATFORM_CALLERS entry must be appId:secret`);
+    if (separator <= 0)
+      throw new ConfigError(
+        'LIANBAN_PLATFORM_CALLERS and LIANBAN_OPERATOR_TOKENS entries must be name:secret',
+      );
     callers.set(entry.slice(0, separator), entry.slice(separator + 1));
   }
   return callers;
@@ -131,6 +136,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     },
     platformCallers: parseCallers(
       required(env, 'LIANBAN_PLATFORM_CALLERS', mode, 'ykb:development-caller-secret'),
+    ),
+    operatorTokens: parseCallers(
+      required(env, 'LIANBAN_OPERATOR_TOKENS', mode, 'operator:development-operator-token'),
     ),
     policePollIntervalMs: integer(env, 'LIANBAN_POLICE_POLL_INTERVAL_MS', 5_000),
     departmentAttempts: integer(env, 'LIANBAN_DEPARTMENT_ATTEMPTS', 8),

@@ -164,6 +164,8 @@ export async function startGateway(
       logger,
       presentItem,
       maxUploadBytes: config.maxUploadBytes,
+      operatorTokens: config.operatorTokens,
+      adminRoutes: [],
     });
     gateway.url = await api.listen({ host: config.host, port: config.port });
     gateway.api = api;

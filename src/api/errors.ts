@@ -17,6 +17,7 @@ export const ERRORS = {
   LB_ERR_AUTH_MISSING: { status: 401, message: '请求缺少签名信息，请按接口规范签名后重新提交。' },
   LB_ERR_AUTH_INVALID: { status: 401, message: '请求签名无效或已过期，请重新签名后提交。' },
   LB_ERR_AUTH_REPLAYED: { status: 401, message: '请求已被使用过（重放），请使用新的随机数重新提交。' },
+  LB_ERR_AUTH_OPERATOR: { status: 401, message: '运维接口需要有效的运维令牌（Authorization: Bearer）。' },
   LB_ERR_CASE_INVALID: { status: 422, message: '办件材料或表单有误，请按明细逐项修改后一次性重新提交。' },
   LB_ERR_CASE_CONFLICT: { status: 409, message: '该办件编号已用不同内容提交过，请核对办件编号。' },
   LB_ERR_CASE_NOT_FOUND: { status: 404, message: '未找到该办件。' },
