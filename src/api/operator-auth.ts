@@ -28,7 +28,7 @@ export function operatorGuard(tokens: ReadonlyMap<string, string>) {
   };
 }
 
-/** The operator admitted by `operatorGuard`. */
+/** Returns the operator admitted by `operatorGuard`. */
 export function operatorOf(request: FastifyRequest): string {
   return (request as FastifyRequest & { operator?: string }).operator ?? 'unknown';
 }

@@ -94,7 +94,7 @@ export class Bundle {
     return this.definition.materials[key];
   }
 
-  /** Whether the item is sent to a department (false for items that resolve at once). */
+  /** Returns whether the item is sent to a department (false for items that resolve at once). */
   callsDepartment(item: ItemDefinition): boolean {
     return item.departmentCall !== false;
   }

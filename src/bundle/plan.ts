@@ -48,7 +48,7 @@ function waitsFor(
 /**
  * Plans the selected items in the bundle's order. Every department item waits at
  * least for the first item (check-in), because veterans affairs pre-reviews each case
- * before any other department sees it.
+ * before any other department receives it.
  */
 export function planCase(bundle: Bundle, selectedKeys: readonly string[], form: unknown): PlannedItem[] {
   const selected = new Set(selectedKeys);

@@ -148,7 +148,7 @@ export async function submitMultipart(
   return { status: response.statusCode, body: await response.body.json() };
 }
 
-/** Sends a signed GET as the platform and returns the parsed JSON answer. */
+/** Sends a signed GET as the platform and returns the parsed JSON response. */
 export async function getSigned(
   env: Pick<Environment, 'gatewayUrl' | 'appId' | 'callerSecret'>,
   path: string,

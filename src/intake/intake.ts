@@ -1,7 +1,7 @@
 /**
  * Accepts a case: validates it, stores its materials and record, and starts the plan.
- * Nothing is written to Redis for an invalid case; materials of an invalid case never
- * reach the document store either, because they are stored only after validation.
+ * Nothing is written to Redis for an invalid case. Its materials never reach the
+ * document store either, because materials are stored only after validation.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';

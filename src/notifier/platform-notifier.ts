@@ -1,6 +1,6 @@
 /**
  * Delivers status pushes to the platform, in order per case. Pushes wait in the case's
- * outbox (written in the same Redis script as the change they report); a drain holds a
+ * outbox, written in the same Redis script as the change they report. A drain holds a
  * per-case lock, sends the head, and removes it only after the platform acknowledged it.
  */
 import { randomBytes } from 'node:crypto';
@@ -70,7 +70,7 @@ export class PlatformNotifier {
       });
       await response.body.dump();
       if (response.statusCode < 200 || response.statusCode >= 300) {
-        throw new Error(`platform answered HTTP ${response.statusCode}`);
+        throw new Error(`platform returned HTTP ${response.statusCode}`);
       }
       this.metrics.platformPushes.inc({ outcome: 'delivered' });
     } catch (error) {

@@ -20,7 +20,7 @@ export class Orchestrator {
     private readonly logger: Logger,
   ) {}
 
-  /** Moves an item and asks for the change to be pushed to the platform. */
+  /** Moves an item and requests a platform push of the change. */
   async moveItem(
     caseId: string,
     itemKey: string,

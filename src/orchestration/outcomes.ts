@@ -26,7 +26,7 @@ export class ForeignItemError extends Error {
   override name = 'ForeignItemError';
 }
 
-/** The gateway reference a department echoes back: `<caseId>.<itemKey>` (case ids hold no dot). */
+/** Builds the reference a department echoes back: `<caseId>.<itemKey>` (case ids contain no dot). */
 export function itemReference(caseId: string, itemKey: string): string {
   return `${caseId}.${itemKey}`;
 }

@@ -68,7 +68,7 @@ export class SupportWorkers {
         attempt: job?.attemptsMade,
         err: { name: error.name, message: error.message },
       };
-      if (final) this.deps.logger.error(fields, 'job failed for good; kept in the failed set');
+      if (final) this.deps.logger.error(fields, 'job failed after its last attempt; kept in the failed set');
       else this.deps.logger.info(fields, 'job failed; retrying');
     });
     return worker;

@@ -1,8 +1,8 @@
 /**
- * Case records in Redis. Every change of an item or case state is one Lua script run:
- * it checks the record's version (optimistic concurrency), writes the new fields, appends
- * an audit event to the case trail and, for status changes, queues a platform push with
- * the next per-case sequence number.
+ * Case records in Redis. Every change of an item or case state is one Lua script run.
+ * The script checks the record's version (optimistic concurrency), writes the new fields
+ * and appends an audit event to the case trail. For a status change it also queues a
+ * platform push with the next per-case sequence number.
  */
 import type { Redis } from 'ioredis';
 import type { DataCipher } from './crypto.ts';
@@ -123,9 +123,9 @@ export class CaseStore {
 
   /**
    * Stores a new case, or finds the one already stored under the platform case id.
-   * The platform index is claimed first with SET NX; if the process dies before the case
-   * keys are written, the next identical request finds the claim without a case and
-   * writes it under the same id.
+   * The platform index is claimed first with SET NX. If the process dies before the case
+   * keys are written, the next identical request finds the claim without a case, so it
+   * writes the case under the claimed id.
    */
   async createCase(input: NewCase): Promise<CreateResult> {
     const claim = `${input.caseId}|${input.requestHash}`;
@@ -213,7 +213,7 @@ export class CaseStore {
     return decodeFields<CaseMeta>(rest, JSON_META_FIELDS);
   }
 
-  /** Decrypts the case form. The result holds personal data: never log or queue it. */
+  /** Decrypts the case form. The result contains personal data, so never log or queue it. */
   async readForm(caseId: string): Promise<Record<string, unknown>> {
     const formCipher = await this.redis.hget(this.keys.caseMeta(caseId), 'formCipher');
     if (!formCipher) throw new Error(`case ${caseId} has no stored form`);

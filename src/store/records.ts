@@ -77,7 +77,7 @@ export interface CaseMeta {
   flags: string[];
   promiseDueAt?: string;
   promiseDueProvisional?: boolean;
-  /** The 202 answer, returned again for a repeated request. */
+  /** The 202 response body, returned again for a repeated request. */
   answer: string;
   requestHash: string;
   updatedAt: string;

@@ -1,5 +1,5 @@
 /**
- * Finds a Redis for the demo: the one at REDIS_URL if it answers, otherwise a private
+ * Finds a Redis for the demo: the one at REDIS_URL if it responds, otherwise a private
  * redis-server in a temporary directory when the binary is on the PATH.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -87,7 +87,7 @@ export async function findOrStartRedis(url: string): Promise<RedisHandle> {
   if (await redisAnswers(url)) return { url, private: false, stop: async () => undefined };
   if (redisServerOnPath()) return startPrivateRedis();
   throw new RedisUnavailableError(
-    `no Redis answers at ${url} and no redis-server binary is on the PATH. ` +
+    `no Redis responds at ${url} and no redis-server binary is on the PATH. ` +
       'Start one (for example `apt-get install -y redis-server && redis-server --port 6379`) ' +
       'or set REDIS_URL to a running Redis, then run the command again.',
   );
