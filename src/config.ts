@@ -34,6 +34,31 @@ export interface GatewayConfig {
   policePollIntervalMs: number;
   departmentAttempts: number;
   maxUploadBytes: number;
+  /** Interval of the deadline sweeper's job scheduler; 0 turns the schedule off. */
+  deadlineSweepIntervalMs: number;
+  /** An item is at risk when fewer working days than this remain after the current one. */
+  deadlineAtRiskWorkingDays: number;
+  /** Interval of the periodic calendar reload from Redis; 0 leaves only the pub/sub reload. */
+  calendarReloadIntervalMs: number;
+  /** Retries, circuit breakers, replays and the Redis settings check; see docs/operations.md. */
+  resilience: ResilienceConfig;
+}
+
+export interface ResilienceConfig {
+  /** Delay before the first retry of a department call; doubles per retry, with jitter. */
+  retryBaseDelayMs: number;
+  /** Cap of the delay between two department call attempts. */
+  retryMaxDelayMs: number;
+  /** Department calls each department queue starts per second at most, across all workers. */
+  departmentCallsPerSecond: number;
+  breakerErrorThresholdPercent: number;
+  breakerVolumeThreshold: number;
+  breakerWindowMs: number;
+  breakerResetTimeoutMs: number;
+  /** Dead-letter replays and failed-job retries per second, across all processes. */
+  replaysPerSecond: number;
+  /** Start in production mode although CONFIG GET is disabled and the Redis settings cannot be read. */
+  allowUnverifiedRedis: boolean;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +136,42 @@ function departmentEndpoints(
   return endpoints;
 }
 
+function positive(env: Env, name: string, fallback: number): number {
+  const value = integer(env, name, fallback);
+  if (value === 0) throw new ConfigError(`${name} must be at least 1, got 0`);
+  return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name} must be true or false, got "${env[name] ?? ''}"`);
+}
+
+export function loadResilienceConfig(env: Env): ResilienceConfig {
+  const config: ResilienceConfig = {
+    retryBaseDelayMs: positive(env, 'LIANBAN_RETRY_BASE_DELAY_MS', 1_000),
+    retryMaxDelayMs: positive(env, 'LIANBAN_RETRY_MAX_DELAY_MS', 60_000),
+    departmentCallsPerSecond: positive(env, 'LIANBAN_DEPARTMENT_CALLS_PER_SECOND', 50),
+    breakerErrorThresholdPercent: positive(env, 'LIANBAN_BREAKER_ERROR_PERCENT', 50),
+    breakerVolumeThreshold: positive(env, 'LIANBAN_BREAKER_VOLUME_THRESHOLD', 5),
+    breakerWindowMs: positive(env, 'LIANBAN_BREAKER_WINDOW_MS', 60_000),
+    breakerResetTimeoutMs: positive(env, 'LIANBAN_BREAKER_RESET_TIMEOUT_MS', 30_000),
+    replaysPerSecond: positive(env, 'LIANBAN_REPLAYS_PER_SECOND', 5),
+    allowUnverifiedRedis: flag(env, 'LIANBAN_ALLOW_UNVERIFIED_REDIS'),
+  };
+  if (config.retryMaxDelayMs < config.retryBaseDelayMs) {
+    throw new ConfigError('LIANBAN_RETRY_MAX_DELAY_MS must not be less than LIANBAN_RETRY_BASE_DELAY_MS');
+  }
+  if (config.breakerErrorThresholdPercent > 100) {
+    throw new ConfigError(
+      `LIANBAN_BREAKER_ERROR_PERCENT must be at most 100, got ${config.breakerErrorThresholdPercent}`,
+    );
+  }
+  return config;
+}
+
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const mode = env.NODE_ENV === 'production' ? 'production' : 'development';
   const host = env.HOST ?? '127.0.0.1';
@@ -143,5 +204,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     policePollIntervalMs: integer(env, 'LIANBAN_POLICE_POLL_INTERVAL_MS', 5_000),
     departmentAttempts: integer(env, 'LIANBAN_DEPARTMENT_ATTEMPTS', 8),
     maxUploadBytes: integer(env, 'LIANBAN_MAX_UPLOAD_BYTES', 10 * 1024 * 1024),
+    deadlineSweepIntervalMs: integer(env, 'LIANBAN_DEADLINE_SWEEP_INTERVAL_MS', 60_000),
+    deadlineAtRiskWorkingDays: integer(env, 'LIANBAN_DEADLINE_AT_RISK_WORKING_DAYS', 1),
+    calendarReloadIntervalMs: integer(env, 'LIANBAN_CALENDAR_RELOAD_INTERVAL_MS', 60_000),
+    resilience: loadResilienceConfig(env),
   };
 }

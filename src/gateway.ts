@@ -12,16 +12,27 @@ import type { DepartmentAdapter, DepartmentKey } from './adapters-kit/types.ts';
 import { PlatformAuthenticator } from './api/auth.ts';
 import { buildApi } from './api/server.ts';
 import { loadBundle, type Bundle } from './bundle/bundle.ts';
-import { CalendarStore } from './calendar/index.ts';
+import { DeadlineServices } from './deadlines/index.ts';
 import type { GatewayConfig } from './config.ts';
 import { IntakeService } from './intake/intake.ts';
 import { CaseValidator } from './intake/validate.ts';
 import { PlatformNotifier } from './notifier/platform-notifier.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
+import { createAdminRoutes } from './api/admin-routes.ts';
+import { BreakerStatusService } from './operations/breaker-status.ts';
+import { DeadLetterService } from './operations/dead-letters.ts';
+import { FailedJobService } from './operations/failed-jobs.ts';
+import { enforceRedisSafety, readinessHook } from './operations/redis-safety.ts';
+import {
+  DEFAULT_BREAKER_SETTINGS,
+  DepartmentBreakers,
+  type BreakerSettings,
+} from './orchestration/breakers.ts';
 import { DepartmentWorkers, type DueCalculator } from './orchestration/department-worker.ts';
 import { Orchestrator } from './orchestration/orchestrator.ts';
 import { OutcomeApplier } from './orchestration/outcomes.ts';
+import { Reconciler } from './orchestration/reconciler.ts';
 import { createItemPresenter } from './orchestration/presenter.ts';
 import { GatewayQueues } from './orchestration/queues.ts';
 import { SupportWorkers } from './orchestration/support-workers.ts';
@@ -50,6 +61,13 @@ export interface Gateway {
   /** The API's base URL once listening. */
   url?: string;
   departmentWorkers?: DepartmentWorkers;
+  /** The calendar in force, the deadline sweeper and the list of items at risk or overdue. */
+  deadlines: DeadlineServices;
+  /** Dead letters of department items: list, count, preview and replay. */
+  deadLetters: DeadLetterService;
+  /** Failed jobs of the callback, poll and push queues: list and retry. */
+  failedJobs: FailedJobService;
+  breakerStatus: BreakerStatusService;
   close(): Promise<void>;
 }
 
@@ -67,7 +85,7 @@ function createAdapters(config: GatewayConfig): Map<string, DepartmentAdapter> {
 export async function startGateway(
   config: GatewayConfig,
   role: Role,
-  options: { logger?: Logger; calendar?: DueCalculator } = {},
+  options: { logger?: Logger; calendar?: DueCalculator; clock?: () => Date } = {},
 ): Promise<Gateway> {
   const logger = options.logger ?? createLogger();
   const metrics = new Metrics();
@@ -75,19 +93,75 @@ export async function startGateway(
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
   const connection = { url: config.redisUrl, maxRetriesPerRequest: null };
+  const { resilience } = config;
+  await enforceRedisSafety(redis, {
+    mode: config.mode,
+    allowUnverified: resilience.allowUnverifiedRedis,
+    logger,
+    metrics,
+  }).catch((error: unknown) => {
+    redis.disconnect();
+    throw error;
+  });
 
   const bundle = loadBundle();
-  // Tables an operator activated in Redis take part next to the contract files.
-  const calendar =
-    options.calendar ?? (await new CalendarStore(redis, { keyPrefix: config.keyPrefix, logger }).load());
   const cipher = new DataCipher(config.dataKeys, config.activeDataKeyId);
   const documents = new DocumentStore(config.documentsDir, cipher);
   const presentItem = createItemPresenter(bundle);
   const store = new CaseStore(redis, keys, cipher, presentItem);
   const adapters = createAdapters(config);
   const queues = new GatewayQueues(connection, keys, [...adapters.keys()], config.departmentAttempts);
+  // Tables an operator activated in Redis take part next to the contract files, also those
+  // activated while the gateway runs.
+  const deadlines = await DeadlineServices.create({
+    config,
+    redis,
+    bundle,
+    store,
+    metrics,
+    logger,
+    clock: options.clock,
+    requestPush: (caseId) => queues.requestPush(caseId),
+  });
+  const calendar = options.calendar ?? deadlines.calendar;
   const orchestrator = new Orchestrator(bundle, store, queues, logger);
   const applier = new OutcomeApplier(bundle, store, documents, orchestrator, logger);
+  const breakerSettings: BreakerSettings = {
+    ...DEFAULT_BREAKER_SETTINGS,
+    errorThresholdPercentage: resilience.breakerErrorThresholdPercent,
+    volumeThreshold: resilience.breakerVolumeThreshold,
+    rollingWindowMs: resilience.breakerWindowMs,
+    resetTimeoutMs: resilience.breakerResetTimeoutMs,
+  };
+  const breakers =
+    role === 'api'
+      ? undefined
+      : new DepartmentBreakers(adapters, {
+          settings: breakerSettings,
+          logger,
+          metrics,
+          shared: { redis, prefix: config.keyPrefix },
+        });
+  const breakerStatus = new BreakerStatusService({
+    redis,
+    keyPrefix: config.keyPrefix,
+    queues,
+    settings: breakerSettings,
+    rateLimitMax: resilience.departmentCallsPerSecond,
+    local: breakers,
+  });
+  const replaysPerSecond = resilience.replaysPerSecond;
+  const deadLetters = new DeadLetterService({
+    store,
+    queues,
+    orchestrator,
+    logger,
+    metrics,
+    replaysPerSecond,
+  });
+  const failedJobs = new FailedJobService({ queues, store, logger, metrics, replaysPerSecond });
+  metrics.readBreakerStates = () => breakerStatus.stateValues();
+  metrics.readDeadLetterCounts = () => deadLetters.counts();
   const notifier = new PlatformNotifier(
     store,
     config.platform.statusUrl,
@@ -104,12 +178,17 @@ export async function startGateway(
     queues,
     logger,
     metrics,
+    deadlines,
+    deadLetters,
+    failedJobs,
+    breakerStatus,
     async close() {
       for (const close of closers.reverse()) await close();
       await queues.close();
       redis.disconnect();
     },
   };
+  closers.push(() => deadlines.close());
 
   if (role === 'worker' || role === 'all') {
     const departmentWorkers = new DepartmentWorkers({
@@ -126,6 +205,10 @@ export async function startGateway(
       connection,
       publicUrl: config.publicUrl,
       policePollIntervalMs: config.policePollIntervalMs,
+      breakers: breakers as DepartmentBreakers,
+      deadLetters,
+      retry: { baseDelayMs: resilience.retryBaseDelayMs, maxDelayMs: resilience.retryMaxDelayMs },
+      callsPerSecond: resilience.departmentCallsPerSecond,
     });
     const supportWorkers = new SupportWorkers({
       store,
@@ -139,10 +222,23 @@ export async function startGateway(
     });
     departmentWorkers.start();
     supportWorkers.start();
+    await deadlines.startSweeper(connection, keys.queuePrefix());
     gateway.departmentWorkers = departmentWorkers;
+    // The first pass runs at once, so a worker that replaces a crashed one repairs what the crash left.
+    const reconciler = new Reconciler({
+      store,
+      queues,
+      orchestrator,
+      adapters,
+      logger,
+      metrics,
+      deadLetters,
+    });
+    reconciler.start();
     closers.push(
       () => departmentWorkers.close(),
       () => supportWorkers.close(),
+      () => reconciler.stop(),
     );
     logger.info({ role }, 'workers started');
   }
@@ -165,8 +261,13 @@ export async function startGateway(
       presentItem,
       maxUploadBytes: config.maxUploadBytes,
       operatorTokens: config.operatorTokens,
-      adminRoutes: [],
+      adminRoutes: [createAdminRoutes({ deadLetters, failedJobs, breakerStatus }), deadlines.adminRoutes()],
+      calendarReadiness: () => deadlines.readiness(),
     });
+    api.addHook(
+      'onRequest',
+      readinessHook(redis, { mode: config.mode, allowUnverified: resilience.allowUnverifiedRedis, metrics }),
+    );
     gateway.url = await api.listen({ host: config.host, port: config.port });
     gateway.api = api;
     closers.push(() => api.close());

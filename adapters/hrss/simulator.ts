@@ -2,21 +2,30 @@
  * Simulator of the hrss gateway. It reads GBK packets, verifies their MAC, dedupes on
  * seqNo and replies with a receipt. Then it posts result notices (CB0001) to the
  * gateway: accepted at once, completed or rejected after the processing delay. hrss
- * produces no documents, because the social security card is a physical card. It logs
+ * produces no documents, because the social security card is a physical card. Faults
+ * follow the shared fault model, with retCode 9999 as the transient error. It logs
  * nothing.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import {
+  EffectCounter,
+  FaultInjector,
+  handleFaultControl,
+  runWithFaults,
+  sendCallbackCopies,
+  truncateReply,
+  type FaultInjectingSimulator,
+  type FaultSimulatorOptions,
+} from '../../src/adapters-kit/faults.ts';
 import { sha256Hex } from '../../src/adapters-kit/signing.ts';
 import {
   delay,
   deliverCallback,
   startSimulatorServer,
   SubmissionLedger,
-  type DepartmentSimulator,
   type SimulatedDecision,
   type SimulatedSubmission,
-  type SimulatorOptions,
   type SimulatorReply,
 } from '../../src/adapters-kit/simulator.ts';
 import { elementsToForm, HRSS_ITEMS, isHrssTranCode, type HrssTranCode } from './fields.ts';
@@ -37,7 +46,7 @@ import {
 } from './packet.ts';
 import { childNode, childNodes, requiredText, XmlRejectedError, type XmlNode } from './xml.ts';
 
-/** Faults that `injectFault` queues for the next packets. */
+/** One-shot faults that `injectFault` queues for the next packets. */
 export type HrssFault =
   /** retCode 9999, before the packet is processed. */
   | 'system-error'
@@ -50,10 +59,15 @@ export type HrssFault =
   /** HTTP 200 with an XML reply that declares a DOCTYPE. */
   | 'doctype-reply';
 
-export interface HrssSimulator extends DepartmentSimulator {
-  /** Replies to the next `times` packets with `fault`. */
-  injectFault(fault: HrssFault, times?: number): void;
-}
+const HRSS_FAULTS: readonly HrssFault[] = [
+  'system-error',
+  'business-refusal',
+  'html-page',
+  'truncated-reply',
+  'doctype-reply',
+];
+
+export type HrssSimulator = FaultInjectingSimulator<HrssFault>;
 
 /** The refusal the `business-refusal` fault sends (fictional wording for tests and demos). */
 export const SIMULATED_HRSS_REFUSAL = {
@@ -76,10 +90,11 @@ interface PacketRequest {
   packet: Packet;
 }
 
-export async function startHrssSimulator(options: SimulatorOptions): Promise<HrssSimulator> {
+export async function startHrssSimulator(options: FaultSimulatorOptions): Promise<HrssSimulator> {
   if (!options.callbackUrl)
     throw new Error('the hrss simulator needs callbackUrl: hrss reports results by callback');
   const simulation = new HrssGatewaySimulation(options, options.callbackUrl);
+  if (options.faults) simulation.faults.configure(options.faults);
   const server = await startSimulatorServer((request, body) => simulation.handle(request, body), options);
 
   return {
@@ -94,9 +109,18 @@ export async function startHrssSimulator(options: SimulatorOptions): Promise<Hrs
     get produced() {
       return simulation.ledger.produced;
     },
-    injectFault: (fault, times = 1) => simulation.injectFault(fault, times),
+    injectFault: (fault, times = 1) => simulation.faults.enqueue(fault, times),
+    setFaults: (settings) => simulation.faults.configure(settings),
+    clearFaults: () => simulation.faults.clear(),
+    get faultCounts() {
+      return simulation.faults.counts;
+    },
+    get effectsByKey() {
+      return simulation.effects.byKey;
+    },
     close: async () => {
       simulation.closed = true;
+      simulation.faults.stop();
       await server.close();
     },
   };
@@ -104,23 +128,22 @@ export async function startHrssSimulator(options: SimulatorOptions): Promise<Hrs
 
 class HrssGatewaySimulation {
   readonly ledger = new SubmissionLedger('RS');
+  readonly faults = new FaultInjector<HrssFault>(HRSS_FAULTS);
+  readonly effects = new EffectCounter();
   /** Set on close: result notices still waiting are not sent. */
   closed = false;
-  private readonly faults: HrssFault[] = [];
   private readonly processingDelayMs: number;
 
   constructor(
-    private readonly options: SimulatorOptions,
+    private readonly options: FaultSimulatorOptions,
     private readonly callbackUrl: string,
   ) {
     this.processingDelayMs = options.processingDelayMs ?? 50;
   }
 
-  injectFault(fault: HrssFault, times: number): void {
-    for (let count = 0; count < times; count += 1) this.faults.push(fault);
-  }
-
   async handle(request: IncomingMessage, body: Buffer): Promise<SimulatorReply> {
+    const control = handleFaultControl(request, body, this.faults);
+    if (control !== undefined) return control;
     const url = new URL(request.url ?? '/', 'http://simulator.invalid');
     if (url.pathname !== HRSS_GATEWAY_PATH) return { status: 404, body: 'not found' };
     if (request.method !== 'POST')
@@ -129,14 +152,22 @@ class HrssGatewaySimulation {
     const read = this.readRequest(body);
     if ('reply' in read) return read.reply;
 
-    const fault = this.faults.shift();
-    if (fault !== undefined && fault !== 'truncated-reply') {
+    const fault = this.faults.takeQueued();
+    if (fault === 'truncated-reply') return truncateReply(await this.submit(read.request));
+    if (fault !== undefined) {
       // The packet reached the department, so it counts, but it was not processed.
       this.ledger.submitRequestCount += 1;
       return this.faultReply(fault, read.request);
     }
-    const reply = this.submit(read.request);
-    return fault === 'truncated-reply' ? truncate(reply) : reply;
+
+    return runWithFaults(this.faults, request, {
+      operation: 'submit',
+      transientReply: () => this.faultReply('system-error', read.request),
+      process: () => this.submit(read.request),
+      onUnprocessed: () => {
+        this.ledger.submitRequestCount += 1;
+      },
+    });
   }
 
   /** Decodes and authenticates a packet, or returns the 2xxx reply to send. */
@@ -164,7 +195,7 @@ class HrssGatewaySimulation {
     return { request: { tranCode, seqNo, packet } };
   }
 
-  private submit({ tranCode, seqNo, packet }: PacketRequest): SimulatorReply {
+  private async submit({ tranCode, seqNo, packet }: PacketRequest): Promise<SimulatorReply> {
     const { body } = packet;
     const reference = requiredText(body, 'reference') ?? '';
     const { form, missing } = elementsToForm(body, HRSS_ITEMS[tranCode].sections);
@@ -186,13 +217,11 @@ class HrssGatewaySimulation {
       materialKinds,
     });
     if (fresh) {
+      this.effects.record(seqNo);
       const decision = this.options.decide?.(submission) ?? { status: 'completed' };
-      this.reportResults(submission, decision).catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        process.emitWarning(
-          `hrss simulator: result notices of receipt ${submission.receiptNo} failed: ${reason}`,
-        );
-      });
+      // An early result is decided at once and notified before the submit response.
+      if (this.faults.drawEarlyResult()) await this.reportResults(submission, decision, 0);
+      else void this.reportResults(submission, decision, this.processingDelayMs);
     }
 
     const receipt = {
@@ -202,19 +231,33 @@ class HrssGatewaySimulation {
     return this.reply({ tranCode, seqNo, retCode: RET_CODE_SUCCESS, retMsg: '成功' }, receipt);
   }
 
-  /** Posts the accepted notice, waits out the processing delay, then posts the result. */
-  private async reportResults(submission: SimulatedSubmission, decision: SimulatedDecision): Promise<void> {
-    await this.sendNotice(submission, '01', submission.receivedAtMs, {});
+  /**
+   * Posts the accepted notice, waits out the processing delay, then posts the result. A
+   * failure becomes a process warning, because no caller awaits the notices.
+   */
+  private async reportResults(
+    submission: SimulatedSubmission,
+    decision: SimulatedDecision,
+    processingDelayMs: number,
+  ): Promise<void> {
+    try {
+      await this.sendNotice(submission, '01', submission.receivedAtMs, {});
 
-    const decidedAtMs = submission.receivedAtMs + this.processingDelayMs;
-    await delay(Math.max(decidedAtMs - Date.now(), 0));
-    if (decision.status === 'rejected') {
-      await this.sendNotice(submission, '03', decidedAtMs, {
-        reason: decision.reason,
-        legalBasis: decision.legalBasis,
-      });
-    } else {
-      await this.sendNotice(submission, '02', decidedAtMs, {});
+      const decidedAtMs = submission.receivedAtMs + processingDelayMs;
+      await delay(Math.max(decidedAtMs - Date.now(), 0));
+      if (decision.status === 'rejected') {
+        await this.sendNotice(submission, '03', decidedAtMs, {
+          reason: decision.reason,
+          legalBasis: decision.legalBasis,
+        });
+      } else {
+        await this.sendNotice(submission, '02', decidedAtMs, {});
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      process.emitWarning(
+        `hrss simulator: result notices of receipt ${submission.receiptNo} failed: ${reason}`,
+      );
     }
   }
 
@@ -240,7 +283,9 @@ class HrssGatewaySimulation {
       ...refusal,
     };
     const packet = encodePacket(head, body, this.options.secret);
-    await deliverCallback(this.callbackUrl, packet, { 'content-type': HRSS_CONTENT_TYPE });
+    await sendCallbackCopies(this.faults, () =>
+      deliverCallback(this.callbackUrl, packet, { 'content-type': HRSS_CONTENT_TYPE }),
+    );
   }
 
   private faultReply(fault: Exclude<HrssFault, 'truncated-reply'>, request: PacketRequest): SimulatorReply {
@@ -298,9 +343,4 @@ function readAttachmentKinds(body: XmlNode): string[] | undefined {
     kinds.push(requiredText(attachment, 'materialKey') ?? '');
   }
   return kinds;
-}
-
-function truncate(reply: SimulatorReply): SimulatorReply {
-  const body = Buffer.from(reply.body);
-  return { ...reply, body: body.subarray(0, Math.floor(body.length / 2)) };
 }

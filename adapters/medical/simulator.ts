@@ -1,18 +1,27 @@
 /**
  * Simulated medical insurance (医疗保障部门) service: receives signed envelopes, dedupes
  * them on `msgid`, responds with a receipt, and later posts signed result envelopes,
- * `accepted` and then `completed` or `rejected`. It never logs or echoes form content.
+ * `accepted` and then `completed` or `rejected`. Faults follow the shared fault model,
+ * with `infcode -1` as the transient error. It never logs or echoes form content.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import {
+  EffectCounter,
+  FaultInjector,
+  MAINTENANCE_PAGE,
+  handleFaultControl,
+  runWithFaults,
+  sendCallbackCopies,
+  type FaultInjectingSimulator,
+  type FaultSimulatorOptions,
+} from '../../src/adapters-kit/faults.ts';
 import {
   SubmissionLedger,
   deliverCallback,
   makePdf,
   startSimulatorServer,
-  type DepartmentSimulator,
   type SimulatedSubmission,
-  type SimulatorOptions,
   type SimulatorReply,
 } from '../../src/adapters-kit/simulator.ts';
 import { signEnvelope } from './envelope.ts';
@@ -42,12 +51,6 @@ const SERVICE_UNAVAILABLE: SimulatorReply = {
   body: 'service temporarily unavailable',
 };
 
-const HTML_PAGE: SimulatorReply = {
-  status: 200,
-  headers: { 'content-type': 'text/html; charset=utf-8' },
-  body: '<!DOCTYPE html><html><head><title>系统维护</title></head><body>系统维护中，请稍后再试。</body></html>',
-};
-
 const TRANSFER_LETTER = {
   kind: 'medicalTransferLetter',
   name: '基本医疗保险关系转移接续联系函.pdf',
@@ -64,7 +67,7 @@ interface PendingResult {
   movesMilitaryAccount: boolean;
 }
 
-/** Faults that the simulator can inject into its responses to the next requests. */
+/** One-shot faults that `injectFault` queues for the next requests. */
 export type MedicalFault =
   /** `infcode -1` before the request is processed, as when the core system is busy. */
   | 'system-error'
@@ -75,13 +78,13 @@ export type MedicalFault =
   /** The request is received and processed, but the response is HTTP 503, as if it were lost. */
   | 'reply-lost';
 
-export interface MedicalSimulator extends DepartmentSimulator {
-  /** Makes the next `times` requests fail with `fault`. */
-  injectFault(fault: MedicalFault, times?: number): void;
-}
+const MEDICAL_FAULTS: readonly MedicalFault[] = ['system-error', 'server-error', 'html-page', 'reply-lost'];
 
-export async function startMedicalSimulator(options: SimulatorOptions): Promise<MedicalSimulator> {
+export type MedicalSimulator = FaultInjectingSimulator<MedicalFault>;
+
+export async function startMedicalSimulator(options: FaultSimulatorOptions): Promise<MedicalSimulator> {
   const simulation = new MedicalServiceSimulation(options);
+  if (options.faults) simulation.faults.configure(options.faults);
   const server = await startSimulatorServer((request, body) => simulation.handle(request, body), options);
   return {
     department: 'medical',
@@ -95,7 +98,15 @@ export async function startMedicalSimulator(options: SimulatorOptions): Promise<
     get produced() {
       return simulation.ledger.produced;
     },
-    injectFault: (fault, times = 1) => simulation.injectFault(fault, times),
+    injectFault: (fault, times = 1) => simulation.faults.enqueue(fault, times),
+    setFaults: (settings) => simulation.faults.configure(settings),
+    clearFaults: () => simulation.faults.clear(),
+    get faultCounts() {
+      return simulation.faults.counts;
+    },
+    get effectsByKey() {
+      return simulation.effects.byKey;
+    },
     async close() {
       simulation.stop();
       await server.close();
@@ -105,25 +116,25 @@ export async function startMedicalSimulator(options: SimulatorOptions): Promise<
 
 class MedicalServiceSimulation {
   readonly ledger = new SubmissionLedger('YB');
+  readonly faults = new FaultInjector<MedicalFault>(MEDICAL_FAULTS);
+  readonly effects = new EffectCounter();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly faults: MedicalFault[] = [];
   private stopped = false;
 
-  constructor(private readonly options: SimulatorOptions) {}
+  constructor(private readonly options: FaultSimulatorOptions) {}
 
-  injectFault(fault: MedicalFault, times: number): void {
-    for (let count = 0; count < times; count += 1) this.faults.push(fault);
-  }
-
-  /** Drops scheduled results that have not started. */
+  /** Drops scheduled results that have not started and releases held responses. */
   stop(): void {
     // NOTE: a callback already being delivered keeps retrying after stop.
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.faults.stop();
   }
 
   async handle(request: IncomingMessage, body: Buffer): Promise<SimulatorReply> {
+    const control = handleFaultControl(request, body, this.faults);
+    if (control !== undefined) return control;
     const path = new URL(request.url ?? '/', 'http://simulator.invalid').pathname;
     if (path !== CALL_SERVICE_PATH || request.method !== 'POST') {
       return {
@@ -133,16 +144,23 @@ class MedicalServiceSimulation {
       };
     }
 
-    const fault = this.faults.shift();
+    const fault = this.faults.takeQueued();
     if (fault === 'system-error') return respond(SYSTEM_BUSY);
     if (fault === 'server-error') return SERVICE_UNAVAILABLE;
-    if (fault === 'html-page') return HTML_PAGE;
+    if (fault === 'html-page') return MAINTENANCE_PAGE;
+    if (fault === 'reply-lost') {
+      await this.receive(body);
+      return SERVICE_UNAVAILABLE;
+    }
 
-    const reply = this.receive(body);
-    return fault === 'reply-lost' ? SERVICE_UNAVAILABLE : reply;
+    return runWithFaults(this.faults, request, {
+      operation: 'submit',
+      transientReply: () => respond(SYSTEM_BUSY),
+      process: () => this.receive(body),
+    });
   }
 
-  private receive(body: Buffer): SimulatorReply {
+  private async receive(body: Buffer): Promise<SimulatorReply> {
     const envelope = parseJson(body);
     const verdict = checkRequestEnvelope(this.options.secret, envelope);
     if (verdict !== undefined) return respond(verdict);
@@ -153,8 +171,12 @@ class MedicalServiceSimulation {
     // msgid is the department's dedupe key: a repeat gets the first receipt and no second result.
     const { fresh, submission } = this.ledger.record(describeSubmission(envelope as RequestEnvelope));
     if (fresh) {
+      this.effects.record(msgid);
       const movesMilitaryAccount = input.data.mil_acct_trans_flag === '1';
-      this.schedule({ submission, callbackUrl, requestMsgid: msgid, areaCode, movesMilitaryAccount });
+      const pending = { submission, callbackUrl, requestMsgid: msgid, areaCode, movesMilitaryAccount };
+      // An early result reaches the gateway before the receipt does.
+      if (this.faults.drawEarlyResult()) await this.reportResults(pending);
+      else this.schedule(pending);
     }
     return respond({
       infcode: INFCODE.success,
@@ -166,14 +188,20 @@ class MedicalServiceSimulation {
   private schedule(pending: PendingResult): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.processSubmission(pending).catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        process.emitWarning(
-          `medical simulator: processing of receipt ${pending.submission.receiptNo} failed: ${reason}`,
-        );
-      });
+      void this.reportResults(pending);
     }, this.options.processingDelayMs ?? DEFAULT_PROCESSING_DELAY_MS);
     this.timers.add(timer);
+  }
+
+  /** Processes a submission and turns a failure into a process warning, because no caller awaits the results. */
+  private async reportResults(pending: PendingResult): Promise<void> {
+    try {
+      await this.processSubmission(pending);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const { receiptNo } = pending.submission;
+      process.emitWarning(`medical simulator: processing of receipt ${receiptNo} failed: ${reason}`);
+    }
   }
 
   /** Sends `accepted`, then the decided result; a completed transfer may carry the transfer letter. */
@@ -200,7 +228,10 @@ class MedicalServiceSimulation {
     if (this.stopped) return;
     const envelope = makeCallbackEnvelope(this.options.secret, pending, output);
     const headers = { 'content-type': 'application/json;charset=utf-8' };
-    const delivered = await deliverCallback(pending.callbackUrl, JSON.stringify(envelope), headers);
+    const text = JSON.stringify(envelope);
+    const delivered = await sendCallbackCopies(this.faults, () =>
+      deliverCallback(pending.callbackUrl, text, headers),
+    );
     if (!delivered) {
       process.emitWarning(`medical simulator: callback ${output.event_id} was not acknowledged`);
     }

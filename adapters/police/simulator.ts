@@ -2,19 +2,28 @@
  * Simulator of the police PoliceService: a SOAP 1.1 server that dedupes submissions on
  * the RequestId header and replies to QueryStatus by the time since receipt: RECEIVED,
  * then ACCEPTED after half the processing delay, then COMPLETED or REJECTED after the
- * whole delay. Completed items carry the electronic ID material ⑧. It logs nothing.
+ * whole delay. Completed items carry the electronic ID material ⑧. Faults follow the
+ * shared fault model; an early result here means an item decided at receipt, so the
+ * first status query already finds it COMPLETED or REJECTED. It logs nothing.
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import {
+  EffectCounter,
+  FaultInjector,
+  handleFaultControl,
+  runWithFaults,
+  truncateReply,
+  type FaultInjectingSimulator,
+  type FaultSimulatorOptions,
+} from '../../src/adapters-kit/faults.ts';
 import { headerValue, sha256Hex, verifyBodySignature } from '../../src/adapters-kit/index.ts';
 import {
   makePdf,
   startSimulatorServer,
   SubmissionLedger,
-  type DepartmentSimulator,
   type SimulatedDecision,
   type SimulatedSubmission,
-  type SimulatorOptions,
   type SimulatorReply,
 } from '../../src/adapters-kit/simulator.ts';
 import { elementsToForm, isPoliceBusinessCode, POLICE_ITEMS, sectionsFor } from './fields.ts';
@@ -40,7 +49,7 @@ const WSDL_TEMPLATE = readFileSync(
   'utf8',
 );
 
-/** Faults that `injectFault` queues for the next requests. */
+/** One-shot faults that `injectFault` queues for the next SOAP requests. */
 export type PoliceFault =
   /** HTTP 500 with a soapenv:Server fault, before the request is processed. */
   | 'server-fault'
@@ -53,10 +62,15 @@ export type PoliceFault =
   /** HTTP 200 with an XML reply that declares a DOCTYPE. */
   | 'doctype-reply';
 
-export interface PoliceSimulator extends DepartmentSimulator {
-  /** Replies to the next `times` SOAP requests with `fault`. */
-  injectFault(fault: PoliceFault, times?: number): void;
-}
+const POLICE_FAULTS: readonly PoliceFault[] = [
+  'server-fault',
+  'business-refusal',
+  'html-page',
+  'truncated-reply',
+  'doctype-reply',
+];
+
+export type PoliceSimulator = FaultInjectingSimulator<PoliceFault>;
 
 /** The refusal the `business-refusal` fault sends (fictional wording for tests and demos). */
 export const SIMULATED_REFUSAL: PoliceRefusal = {
@@ -70,6 +84,8 @@ const ELECTRONIC_ID_FILE_NAME = '身份证电子化材料.pdf';
 interface ItemProgress {
   submission: SimulatedSubmission;
   decision: SimulatedDecision;
+  /** Decided at receipt, with no RECEIVED or ACCEPTED phase. */
+  early: boolean;
   /** The ⑧ PDF, made once when the item is first seen completed. */
   document?: Promise<Buffer>;
 }
@@ -80,8 +96,9 @@ type SoapRequest = {
   payload: XmlNode;
 };
 
-export async function startPoliceSimulator(options: SimulatorOptions): Promise<PoliceSimulator> {
+export async function startPoliceSimulator(options: FaultSimulatorOptions): Promise<PoliceSimulator> {
   const simulator = new PoliceServiceSimulation(options);
+  if (options.faults) simulator.faults.configure(options.faults);
   const server = await startSimulatorServer((request, body) => simulator.handle(request, body), options);
   simulator.url = server.url;
 
@@ -97,27 +114,37 @@ export async function startPoliceSimulator(options: SimulatorOptions): Promise<P
     get produced() {
       return simulator.ledger.produced;
     },
-    injectFault: (fault, times = 1) => simulator.injectFault(fault, times),
-    close: server.close,
+    injectFault: (fault, times = 1) => simulator.faults.enqueue(fault, times),
+    setFaults: (settings) => simulator.faults.configure(settings),
+    clearFaults: () => simulator.faults.clear(),
+    get faultCounts() {
+      return simulator.faults.counts;
+    },
+    get effectsByKey() {
+      return simulator.effects.byKey;
+    },
+    async close() {
+      simulator.faults.stop();
+      await server.close();
+    },
   };
 }
 
 class PoliceServiceSimulation {
   readonly ledger = new SubmissionLedger('GA');
+  readonly faults = new FaultInjector<PoliceFault>(POLICE_FAULTS);
+  readonly effects = new EffectCounter();
   url = '';
   private readonly progress = new Map<string, ItemProgress>();
-  private readonly faults: PoliceFault[] = [];
   private readonly processingDelayMs: number;
 
-  constructor(private readonly options: SimulatorOptions) {
+  constructor(private readonly options: FaultSimulatorOptions) {
     this.processingDelayMs = options.processingDelayMs ?? 50;
   }
 
-  injectFault(fault: PoliceFault, times: number): void {
-    for (let count = 0; count < times; count += 1) this.faults.push(fault);
-  }
-
   async handle(request: IncomingMessage, body: Buffer): Promise<SimulatorReply> {
+    const control = handleFaultControl(request, body, this.faults);
+    if (control !== undefined) return control;
     const url = new URL(request.url ?? '/', 'http://simulator.invalid');
     if (url.pathname !== POLICE_SERVICE_PATH) return { status: 404, body: 'not found' };
     if (request.method === 'GET' && url.search.toLowerCase() === '?wsdl') return this.wsdlReply();
@@ -126,7 +153,7 @@ class PoliceServiceSimulation {
 
     const parsed = this.readRequest(request, body);
     if ('reply' in parsed) return parsed.reply;
-    return this.dispatch(parsed.request);
+    return this.dispatch(request, parsed.request);
   }
 
   private wsdlReply(): SimulatorReply {
@@ -168,19 +195,30 @@ class PoliceServiceSimulation {
     return { request: { operation, header: { RequestId, ReferenceNo }, payload: payload.node } };
   }
 
-  private async dispatch(request: SoapRequest): Promise<SimulatorReply> {
-    const fault = this.faults.shift();
-    if (request.operation === 'SubmitApplication' && fault !== undefined && fault !== 'truncated-reply') {
+  private async dispatch(incoming: IncomingMessage, request: SoapRequest): Promise<SimulatorReply> {
+    const submit = request.operation === 'SubmitApplication';
+    const fault = this.faults.takeQueued();
+    if (fault === 'truncated-reply') return truncateReply(await this.process(request));
+    if (fault !== undefined) {
       // The request reached the department, so it counts, but it was not processed.
-      this.ledger.submitRequestCount += 1;
+      if (submit) this.ledger.submitRequestCount += 1;
+      return faultReply(fault);
     }
-    if (fault !== undefined && fault !== 'truncated-reply') return faultReply(fault);
 
-    const reply =
-      request.operation === 'SubmitApplication'
-        ? this.submitApplication(request)
-        : await this.queryStatus(request);
-    return fault === 'truncated-reply' ? truncate(reply) : reply;
+    return runWithFaults(this.faults, incoming, {
+      operation: submit ? 'submit' : 'query',
+      transientReply: () => faultReply('server-fault'),
+      process: () => this.process(request),
+      onUnprocessed: () => {
+        if (submit) this.ledger.submitRequestCount += 1;
+      },
+    });
+  }
+
+  private async process(request: SoapRequest): Promise<SimulatorReply> {
+    return request.operation === 'SubmitApplication'
+      ? this.submitApplication(request)
+      : this.queryStatus(request);
   }
 
   private submitApplication({ header, payload }: SoapRequest): SimulatorReply {
@@ -207,8 +245,9 @@ class PoliceServiceSimulation {
       materialKinds,
     });
     if (fresh) {
+      this.effects.record(header.RequestId);
       const decision = this.options.decide?.(submission) ?? { status: 'completed' };
-      this.progress.set(submission.receiptNo, { submission, decision });
+      this.progress.set(submission.receiptNo, { submission, decision, early: this.faults.drawEarlyResult() });
     }
 
     return soapReply(POLICE_OPERATIONS.SubmitApplication.responseElement, {
@@ -236,8 +275,9 @@ class PoliceServiceSimulation {
   /** Returns Status, StatusTime and the Refusal or Documents of an item at the current time. */
   private async currentStatus(item: ItemProgress): Promise<XmlNode> {
     const { receivedAtMs } = item.submission;
-    const acceptedAtMs = receivedAtMs + Math.floor(this.processingDelayMs / 2);
-    const decidedAtMs = receivedAtMs + this.processingDelayMs;
+    const delayMs = item.early ? 0 : this.processingDelayMs;
+    const acceptedAtMs = receivedAtMs + Math.floor(delayMs / 2);
+    const decidedAtMs = receivedAtMs + delayMs;
     const now = Date.now();
 
     if (now < acceptedAtMs) return { Status: 'RECEIVED', StatusTime: formatBeijingTime(receivedAtMs) };
@@ -341,9 +381,4 @@ function faultReply(fault: Exclude<PoliceFault, 'truncated-reply'>): SimulatorRe
         body: '<?xml version="1.0"?><!DOCTYPE Envelope [<!ENTITY probe "probe">]><Envelope>&probe;</Envelope>',
       };
   }
-}
-
-function truncate(reply: SimulatorReply): SimulatorReply {
-  const body = Buffer.from(reply.body);
-  return { ...reply, body: body.subarray(0, Math.floor(body.length / 2)) };
 }

@@ -2,18 +2,27 @@
  * Simulated veterans affairs (退役军人事务部门) system: receives signed applications,
  * dedupes them on the `Idempotency-Key` header, responds with a receipt, and later posts
  * signed `accepted` and `completed` or `rejected` webhooks with the result documents.
- * It never logs or echoes form content.
+ * Faults (latency, errors, timeouts, resets, malformed bodies, downtime, duplicate and
+ * early webhooks) follow the shared fault model. It never logs or echoes form content.
  */
 import type { IncomingMessage } from 'node:http';
+import {
+  EffectCounter,
+  FaultInjector,
+  MAINTENANCE_PAGE,
+  handleFaultControl,
+  runWithFaults,
+  sendCallbackCopies,
+  type FaultInjectingSimulator,
+  type FaultSimulatorOptions,
+} from '../../src/adapters-kit/faults.ts';
 import { headerValue, signBody, verifyBodySignature } from '../../src/adapters-kit/index.ts';
 import {
   SubmissionLedger,
   deliverCallback,
   makePdf,
   startSimulatorServer,
-  type DepartmentSimulator,
   type SimulatedSubmission,
-  type SimulatorOptions,
   type SimulatorReply,
 } from '../../src/adapters-kit/simulator.ts';
 import {
@@ -32,12 +41,6 @@ const DEFAULT_PROCESSING_DELAY_MS = 50;
 
 const SERVICE_UNAVAILABLE: ErrorBody = {
   error: { code: 'service_unavailable', message: 'the service is temporarily unavailable' },
-};
-
-const HTML_PAGE: SimulatorReply = {
-  status: 200,
-  headers: { 'content-type': 'text/html; charset=utf-8' },
-  body: '<!DOCTYPE html><html><head><title>系统维护</title></head><body>系统维护中，请稍后再试。</body></html>',
 };
 
 interface DocumentTemplate {
@@ -63,7 +66,7 @@ const DOCUMENT_TEMPLATES: Record<string, DocumentTemplate> = {
   },
 };
 
-/** Faults that the simulator can inject into its responses to the next application requests. */
+/** One-shot faults that `injectFault` queues for the next application requests. */
 export type VeteransFault =
   /** HTTP 503 before the request is processed. */
   | 'server-error'
@@ -72,13 +75,13 @@ export type VeteransFault =
   /** The application is received and processed, but the response is HTTP 503, as if it were lost. */
   | 'reply-lost';
 
-export interface VeteransSimulator extends DepartmentSimulator {
-  /** Makes the next `times` application requests fail with `fault`. */
-  injectFault(fault: VeteransFault, times?: number): void;
-}
+const VETERANS_FAULTS: readonly VeteransFault[] = ['server-error', 'html-page', 'reply-lost'];
 
-export async function startVeteransSimulator(options: SimulatorOptions): Promise<VeteransSimulator> {
+export type VeteransSimulator = FaultInjectingSimulator<VeteransFault>;
+
+export async function startVeteransSimulator(options: FaultSimulatorOptions): Promise<VeteransSimulator> {
   const simulation = new VeteransSystemSimulation(options);
+  if (options.faults) simulation.faults.configure(options.faults);
   const server = await startSimulatorServer((request, body) => simulation.handle(request, body), options);
   return {
     department: 'veterans',
@@ -92,7 +95,15 @@ export async function startVeteransSimulator(options: SimulatorOptions): Promise
     get produced() {
       return simulation.ledger.produced;
     },
-    injectFault: (fault, times = 1) => simulation.injectFault(fault, times),
+    injectFault: (fault, times = 1) => simulation.faults.enqueue(fault, times),
+    setFaults: (settings) => simulation.faults.configure(settings),
+    clearFaults: () => simulation.faults.clear(),
+    get faultCounts() {
+      return simulation.faults.counts;
+    },
+    get effectsByKey() {
+      return simulation.effects.byKey;
+    },
     async close() {
       simulation.stop();
       await server.close();
@@ -102,37 +113,44 @@ export async function startVeteransSimulator(options: SimulatorOptions): Promise
 
 class VeteransSystemSimulation {
   readonly ledger = new SubmissionLedger('VA');
+  readonly faults = new FaultInjector<VeteransFault>(VETERANS_FAULTS);
+  readonly effects = new EffectCounter();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly faults: VeteransFault[] = [];
   private stopped = false;
 
-  constructor(private readonly options: SimulatorOptions) {}
+  constructor(private readonly options: FaultSimulatorOptions) {}
 
-  injectFault(fault: VeteransFault, times: number): void {
-    for (let count = 0; count < times; count += 1) this.faults.push(fault);
-  }
-
-  /** Drops scheduled results that have not started. */
+  /** Drops scheduled results that have not started and releases held responses. */
   stop(): void {
     // NOTE: a callback already being delivered keeps retrying after stop.
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.faults.stop();
   }
 
   async handle(request: IncomingMessage, body: Buffer): Promise<SimulatorReply> {
+    const control = handleFaultControl(request, body, this.faults);
+    if (control !== undefined) return control;
     const route = checkRoute(request);
     if (route !== undefined) return route;
 
-    const fault = this.faults.shift();
+    const fault = this.faults.takeQueued();
     if (fault === 'server-error') return errorReply(503, SERVICE_UNAVAILABLE);
-    if (fault === 'html-page') return HTML_PAGE;
+    if (fault === 'html-page') return MAINTENANCE_PAGE;
+    if (fault === 'reply-lost') {
+      await this.receive(request, body);
+      return errorReply(503, SERVICE_UNAVAILABLE);
+    }
 
-    const reply = this.receive(request, body);
-    return fault === 'reply-lost' ? errorReply(503, SERVICE_UNAVAILABLE) : reply;
+    return runWithFaults(this.faults, request, {
+      operation: 'submit',
+      transientReply: () => errorReply(503, SERVICE_UNAVAILABLE),
+      process: () => this.receive(request, body),
+    });
   }
 
-  private receive(request: IncomingMessage, body: Buffer): SimulatorReply {
+  private async receive(request: IncomingMessage, body: Buffer): Promise<SimulatorReply> {
     if (!verifyBodySignature(this.options.secret, body, headerValue(request.headers, SIGNATURE_HEADER))) {
       return errorReply(401, {
         error: { code: 'invalid_signature', message: 'request signature does not verify' },
@@ -154,7 +172,12 @@ class VeteransSystemSimulation {
     if (!callbackUrl) return errorReply(400, invalidRequest('callback_url').body);
 
     const { fresh, submission } = this.ledger.record(describeSubmission(application, idempotencyKey));
-    if (fresh) this.schedule(submission, callbackUrl);
+    if (fresh) {
+      this.effects.record(idempotencyKey);
+      // An early result reaches the gateway before the receipt does, as a fast department's webhook may.
+      if (this.faults.drawEarlyResult()) await this.reportResults(submission, callbackUrl);
+      else this.schedule(submission, callbackUrl);
+    }
     const receipt = { receipt_no: submission.receiptNo, received_at: toShanghaiIso(submission.receivedAtMs) };
     // A replayed key gets the first receipt again, with 200 instead of 201.
     return jsonReply(fresh ? 201 : 200, receipt, fresh ? {} : { 'idempotent-replayed': 'true' });
@@ -163,14 +186,21 @@ class VeteransSystemSimulation {
   private schedule(submission: SimulatedSubmission, callbackUrl: string): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.processSubmission(submission, callbackUrl).catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        process.emitWarning(
-          `veterans simulator: processing of receipt ${submission.receiptNo} failed: ${reason}`,
-        );
-      });
+      void this.reportResults(submission, callbackUrl);
     }, this.options.processingDelayMs ?? DEFAULT_PROCESSING_DELAY_MS);
     this.timers.add(timer);
+  }
+
+  /** Processes a submission and turns a failure into a process warning, because no caller awaits the results. */
+  private async reportResults(submission: SimulatedSubmission, callbackUrl: string): Promise<void> {
+    try {
+      await this.processSubmission(submission, callbackUrl);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      process.emitWarning(
+        `veterans simulator: processing of receipt ${submission.receiptNo} failed: ${reason}`,
+      );
+    }
   }
 
   /** Sends `accepted`, then the decided result; `completed` carries the documents the business produces. */
@@ -203,7 +233,9 @@ class VeteransSystemSimulation {
       'content-type': 'application/json',
       [SIGNATURE_HEADER]: signBody(this.options.secret, text),
     };
-    const delivered = await deliverCallback(callbackUrl, text, headers);
+    const delivered = await sendCallbackCopies(this.faults, () =>
+      deliverCallback(callbackUrl, text, headers),
+    );
     if (!delivered) {
       process.emitWarning(`veterans simulator: callback ${event.event_id} was not acknowledged`);
     }

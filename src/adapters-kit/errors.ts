@@ -42,6 +42,24 @@ export class PermanentDepartmentError extends DepartmentError {
   readonly kind = 'permanent';
 }
 
+/**
+ * The department's circuit breaker rejected the call without sending it, because the
+ * department failed too often recently or another call is probing whether it recovered.
+ */
+export class BreakerOpenError extends Error {
+  override name = 'BreakerOpenError';
+
+  constructor(
+    readonly department: string,
+    /** How long the caller should wait before trying again, in milliseconds. */
+    readonly retryAfterMs: number,
+    /** `open` while the reset timeout runs, `half-open` while another call is the probe. */
+    readonly state: 'open' | 'half-open',
+  ) {
+    super(`circuit breaker of department ${department} is ${state}; retry in ${retryAfterMs} ms`);
+  }
+}
+
 /** A callback whose signature does not verify. */
 export class CallbackAuthError extends Error {
   override name = 'CallbackAuthError';

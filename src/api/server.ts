@@ -15,6 +15,7 @@ import type { DocumentStore } from '../store/documents.ts';
 import type { ItemRecord, PushItem } from '../store/records.ts';
 import type { PlatformAuthenticator } from './auth.ts';
 import { registerCallbackRoutes } from './callback-routes.ts';
+import { registerDocsRoutes, trackRoutes } from './openapi.ts';
 import { operatorGuard } from './operator-auth.ts';
 import { registerOperationsRoutes } from './operations-routes.ts';
 import { registerPlatformRoutes } from './platform-routes.ts';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   /** Admin route modules, registered behind the operator guard under `/v1/admin`. */
   adminRoutes?: Array<(app: FastifyInstance, deps: ApiDeps) => Promise<void> | void>;
   maxFiles?: number;
+  /** Limit of all uploaded files of one case together; four files of `maxUploadBytes` when absent. */
+  maxCaseUploadBytes?: number;
 }
 
 /** Maps framework and multipart errors to registry codes; anything unknown is a 500. */
@@ -72,9 +75,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const gatewayError = toGatewayError(error);
     if (gatewayError.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: gatewayError.code, status: gatewayError.status }, 'request rejected');
+    // A request rejected for its size or framing may still be sending its body. Closing the
+    // connection keeps the client from sending its next request after the unread rest.
+    if (gatewayError.status === 413 || gatewayError.code === 'LB_ERR_REQUEST_MULTIPART_INVALID') {
+      void reply.header('connection', 'close');
+    }
     void reply.status(gatewayError.status).send(gatewayError.toBody());
   });
 
+  trackRoutes(app);
   await app.register(async (platform) => registerPlatformRoutes(platform, deps));
   await app.register(async (callbacks) => registerCallbackRoutes(callbacks, deps));
   await app.register(async (admin) => {
@@ -83,5 +92,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     for (const register of deps.adminRoutes ?? []) await register(admin, deps);
   });
   registerOperationsRoutes(app, deps);
+  registerDocsRoutes(app);
   return app;
 }

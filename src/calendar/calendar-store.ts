@@ -5,6 +5,9 @@
  *
  *   <prefix>:calendar:table:<year>  staged, stagedVersion, stagedAt, active, activeVersion, activatedAt
  *   <prefix>:calendar:years         set of the years that have such a hash
+ *
+ * After an activation the store publishes `<year>:<version>` on `<prefix>:calendar:activated`,
+ * so running processes reload at once instead of at their next periodic reload.
  */
 import type { Redis } from 'ioredis';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -63,6 +66,11 @@ export class CalendarStore {
     return `${this.keyPrefix}:calendar:table:${year}`;
   }
 
+  /** Pub/sub channel on which activate() announces a table put in force, as `<year>:<version>`. */
+  activationChannel(): string {
+    return `${this.keyPrefix}:calendar:activated`;
+  }
+
   private yearsKey(): string {
     return `${this.keyPrefix}:calendar:years`;
   }
@@ -104,8 +112,11 @@ export class CalendarStore {
       new Date().toISOString(),
     );
     const [status, detail] = Array.isArray(reply) ? reply.map(String) : [];
-    if (status === 'activated') return;
-    throw new CalendarActivationError(describeRefusal(year, version, status, detail));
+    if (status !== 'activated')
+      throw new CalendarActivationError(describeRefusal(year, version, status, detail));
+
+    // A lost message costs nothing but time: processes also reload on an interval.
+    await this.redis.publish(this.activationChannel(), `${year}:${version}`);
   }
 
   /** Reads the active tables in Redis; an entry that fails validation is logged and skipped. */

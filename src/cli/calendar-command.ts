@@ -185,7 +185,9 @@ async function activate(file: string, io: CalendarCommandIo): Promise<number> {
 
     await store.activate(staged.year, staged.version);
     io.out(`activated ${staged.year} version ${staged.version} under ${store.tableKey(staged.year)}`);
-    io.out('gateway processes use it from their next calendar load');
+    io.out(
+      'running gateway processes were notified and reload their calendar; one that missed the message reloads within its reload interval',
+    );
     return EXIT_OK;
   });
 }

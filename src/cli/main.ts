@@ -3,6 +3,8 @@
  * runs an operator command.
  */
 import { runCalendarCommand } from './calendar-command.ts';
+import { runBreakersCommand, runDeadLettersCommand } from './operator-commands.ts';
+import { runDeadlineCommand } from './deadline-commands.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { startGateway, type Role } from '../gateway.ts';
@@ -15,6 +17,9 @@ const USAGE = `usage: lianban <command>
   all        run both in one process
   demo       run the typical case end to end against simulators and show its progress
   calendar   working-day calendar: check | due <received-at> <working-days> | validate <file> | activate <file>
+  deadletters  dead letters through the admin API: list | replay | jobs | retry-jobs (see docs/operations.md)
+  breakers   department circuit breaker states through the admin API
+  deadlines  items at risk or overdue: list [--state at-risk|overdue] [--department <key>] [--json]
 
 Configuration comes from environment variables; see the README.`;
 
@@ -46,10 +51,32 @@ async function main(args: string[]): Promise<number> {
         redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
         keyPrefix: process.env.LIANBAN_KEY_PREFIX ?? 'lb',
       });
+    case 'deadlines': {
+      const config = loadConfig();
+      return runDeadlineCommand(rest, {
+        out: (line) => console.log(line),
+        err: (line) => console.error(line),
+        redisUrl: config.redisUrl,
+        keyPrefix: config.keyPrefix,
+        atRiskWorkingDays: config.deadlineAtRiskWorkingDays,
+      });
+    }
+    case 'deadletters':
+      return runDeadLettersCommand(rest, operatorIo());
+    case 'breakers':
+      return runBreakersCommand(rest, operatorIo());
     default:
       console.error(command ? `unknown command "${command}"\n\n${USAGE}` : USAGE);
       return 2;
   }
+}
+
+function operatorIo() {
+  return {
+    out: (line: string) => console.log(line),
+    err: (line: string) => console.error(line),
+    env: process.env,
+  };
 }
 
 main(process.argv.slice(2)).then(

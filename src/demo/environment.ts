@@ -1,7 +1,8 @@
 /**
  * A whole working system on 127.0.0.1: the four department simulators, the platform
  * simulator and a gateway in the `all` role, wired with fresh secrets. Used by the demo
- * and by the end-to-end tests.
+ * and by the end-to-end tests. The fault suite runs the gateway here in the `api` role
+ * and starts workers as separate processes with `gatewayEnv`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,16 +14,22 @@ import { startMedicalSimulator } from '../../adapters/medical/simulator.ts';
 import { startPlatformSimulator, type PlatformSimulator } from '../../adapters/platform/simulator.ts';
 import { startPoliceSimulator } from '../../adapters/police/simulator.ts';
 import { startVeteransSimulator } from '../../adapters/veterans/simulator.ts';
-import type { DepartmentSimulator, SimulatorOptions } from '../adapters-kit/simulator.ts';
+import type {
+  FaultInjectingSimulator,
+  FaultSettings,
+  FaultSimulatorOptions,
+} from '../adapters-kit/faults.ts';
 import type { DepartmentKey } from '../adapters-kit/types.ts';
 import { multipartDigest, signPlatformRequest } from '../api/auth.ts';
 import { loadConfig } from '../config.ts';
-import { startGateway, type Gateway } from '../gateway.ts';
+import { startGateway, type Gateway, type Role } from '../gateway.ts';
 import type { Logger } from '../observability/logger.ts';
 import { sha256Hex } from '../adapters-kit/signing.ts';
 import { freePort } from '../support/ports.ts';
 
-const SIMULATORS: Record<DepartmentKey, (options: SimulatorOptions) => Promise<DepartmentSimulator>> = {
+type StartSimulator = (options: FaultSimulatorOptions) => Promise<FaultInjectingSimulator>;
+
+const SIMULATORS: Record<DepartmentKey, StartSimulator> = {
   veterans: startVeteransSimulator,
   police: startPoliceSimulator,
   hrss: startHrssSimulator,
@@ -32,10 +39,15 @@ const SIMULATORS: Record<DepartmentKey, (options: SimulatorOptions) => Promise<D
 export interface Environment {
   gateway: Gateway;
   gatewayUrl: string;
-  departments: Record<DepartmentKey, DepartmentSimulator>;
+  departments: Record<DepartmentKey, FaultInjectingSimulator>;
   platform: PlatformSimulator;
   appId: string;
   callerSecret: string;
+  /**
+   * The environment variables the gateway was configured from, for starting more gateway
+   * processes. startEnvironment always sets it; stand-ins for this interface may leave it out.
+   */
+  gatewayEnv?: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -45,7 +57,13 @@ export interface EnvironmentOptions {
   processingDelayMs?: number;
   policePollIntervalMs?: number;
   logger?: Logger;
-  decide?: SimulatorOptions['decide'];
+  decide?: FaultSimulatorOptions['decide'];
+  /** Fault settings of each department simulator at start; they can change later with `setFaults`. */
+  faults?: Partial<Record<DepartmentKey, FaultSettings>>;
+  /** Role of the gateway in this process; with `api`, workers run elsewhere. Default `all`. */
+  role?: Role;
+  /** More gateway variables, e.g. `LIANBAN_DEPARTMENT_ATTEMPTS`; they override the ones built here. */
+  gatewayEnv?: Record<string, string>;
 }
 
 export async function startEnvironment(options: EnvironmentOptions): Promise<Environment> {
@@ -57,17 +75,16 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
   const callerSecret = secret();
   const pushSecret = secret();
 
-  const departments = {} as Record<DepartmentKey, DepartmentSimulator>;
+  const departments = {} as Record<DepartmentKey, FaultInjectingSimulator>;
   const departmentSecrets = {} as Record<DepartmentKey, string>;
-  for (const [department, start] of Object.entries(SIMULATORS) as Array<
-    [DepartmentKey, (o: SimulatorOptions) => Promise<DepartmentSimulator>]
-  >) {
+  for (const [department, start] of Object.entries(SIMULATORS) as Array<[DepartmentKey, StartSimulator]>) {
     departmentSecrets[department] = secret();
     departments[department] = await start({
       secret: departmentSecrets[department],
       callbackUrl: `${gatewayUrl}/v1/callbacks/${department}`,
       processingDelayMs: options.processingDelayMs ?? 100,
       decide: options.decide,
+      faults: options.faults?.[department],
     });
   }
   const platform = await startPlatformSimulator({
@@ -93,7 +110,8 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
     env[`LIANBAN_${department.toUpperCase()}_URL`] = departments[department].url;
     env[`LIANBAN_${department.toUpperCase()}_SECRET`] = departmentSecrets[department];
   }
-  const gateway = await startGateway(loadConfig(env), 'all', { logger: options.logger });
+  Object.assign(env, options.gatewayEnv);
+  const gateway = await startGateway(loadConfig(env), options.role ?? 'all', { logger: options.logger });
 
   return {
     gateway,
@@ -102,6 +120,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
     platform,
     appId,
     callerSecret,
+    gatewayEnv: env,
     async close() {
       await gateway.close();
       for (const simulator of Object.values(departments)) await simulator.close();

@@ -6,14 +6,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { sha256Hex } from '../adapters-kit/signing.ts';
-import { GatewayError } from '../api/errors.ts';
-import { readPointer, type Bundle } from '../bundle/bundle.ts';
+import { GatewayError, type ErrorDetail } from '../api/errors.ts';
+import type { Bundle } from '../bundle/bundle.ts';
 import { planCase } from '../bundle/plan.ts';
 import type { DueCalculator } from '../orchestration/department-worker.ts';
 import type { Orchestrator } from '../orchestration/orchestrator.ts';
 import type { CaseStore, NewItem } from '../store/case-store.ts';
 import type { DocumentStore } from '../store/documents.ts';
 import type { StoredMaterial } from '../store/records.ts';
+import { lateFlags, type RestDayCalendar } from './rules/lateness.ts';
 import type { CaseValidator, UploadedMaterial } from './validate.ts';
 
 export interface IntakeAnswer {
@@ -21,6 +22,8 @@ export interface IntakeAnswer {
   platformCaseId: string;
   status: string;
   items: Array<{ itemKey: string; status: string }>;
+  /** Findings that do not stop the case, such as a bank card number failing the Luhn check. */
+  warnings: ErrorDetail[];
 }
 
 export interface IntakeResult {
@@ -29,10 +32,7 @@ export interface IntakeResult {
   duplicate: boolean;
 }
 
-/** Natural-day limits after discharge, from the Veterans Support Law and the Military Service Law. */
-const CHECK_IN_LIMIT_DAYS = 30;
-const SERVICE_REGISTRATION_LIMIT_DAYS = 40;
-const DAY_MS = 24 * 3600 * 1000;
+export { lateFlags };
 
 export function newCaseId(now = new Date()): string {
   const shanghaiDate = new Date(now.getTime() + 8 * 3600 * 1000)
@@ -42,28 +42,34 @@ export function newCaseId(now = new Date()): string {
   return `LB${shanghaiDate}-${randomBytes(6).toString('hex')}`;
 }
 
-/** Lateness facts for veterans affairs; the gateway cannot judge a good reason, so it only flags. */
-export function lateFlags(form: unknown, submittedAt: Date): string[] {
-  const discharge = readPointer(form, '/service/dischargeDate');
-  if (typeof discharge !== 'string') return [];
-  const dischargeMs = Date.parse(`${discharge}T00:00:00+08:00`);
-  if (Number.isNaN(dischargeMs)) return [];
-
-  const shanghaiDay = Date.parse(
-    `${new Date(submittedAt.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10)}T00:00:00+08:00`,
-  );
-  const days = Math.round((shanghaiDay - dischargeMs) / DAY_MS);
-  const flags: string[] = [];
-  if (days > CHECK_IN_LIMIT_DAYS) flags.push(`check-in-late:${days}`);
-  if (days > SERVICE_REGISTRATION_LIMIT_DAYS) flags.push(`service-registration-late:${days}`);
-  return flags;
-}
-
 function requestHash(form: unknown, uploads: Record<string, UploadedMaterial>): string {
   const materials = Object.entries(uploads)
     .map(([key, upload]) => `${key}=${sha256Hex(upload.content)}`)
     .sort();
   return sha256Hex(`${JSON.stringify(form)}\n${materials.join('\n')}`);
+}
+
+/** SHA-256 of each top-level field and each material, so a conflict can name what changed. */
+function requestFingerprint(
+  form: unknown,
+  uploads: Record<string, UploadedMaterial>,
+): Record<string, string> {
+  const fingerprint: Record<string, string> = {};
+  for (const [key, value] of Object.entries((form ?? {}) as Record<string, unknown>)) {
+    fingerprint[`/${key}`] = sha256Hex(JSON.stringify(value));
+  }
+  for (const [key, upload] of Object.entries(uploads))
+    fingerprint[`/materials/${key}`] = sha256Hex(upload.content);
+  return fingerprint;
+}
+
+function changedParts(first: Record<string, string>, second: Record<string, string>): string[] {
+  const pointers = new Set([...Object.keys(first), ...Object.keys(second)]);
+  return [...pointers].filter((pointer) => first[pointer] !== second[pointer]).sort();
+}
+
+function hasRestDays(calendar: DueCalculator): calendar is DueCalculator & RestDayCalendar {
+  return typeof (calendar as Partial<RestDayCalendar>).isWorkingDay === 'function';
 }
 
 export class IntakeService {
@@ -77,8 +83,16 @@ export class IntakeService {
     private readonly logger: Logger,
   ) {}
 
-  async submit(form: unknown, uploads: Record<string, UploadedMaterial>): Promise<IntakeResult> {
-    const result = await this.validator.validate(form, uploads);
+  /**
+   * Validates and accepts a case. `transportProblems` are problems the route found in the
+   * request's framing; they are reported together with the form's problems.
+   */
+  async submit(
+    form: unknown,
+    uploads: Record<string, UploadedMaterial>,
+    transportProblems: readonly ErrorDetail[] = [],
+  ): Promise<IntakeResult> {
+    const result = await this.validator.validate(form, uploads, transportProblems);
     if (!result.ok) throw new GatewayError('LB_ERR_CASE_INVALID', result.problems);
 
     const typed = form as { platformCaseId: string; submittedAt: string; items: string[] };
@@ -95,9 +109,11 @@ export class IntakeService {
       platformCaseId: typed.platformCaseId,
       status: 'in_progress',
       items: items.map((item) => ({ itemKey: item.itemKey, status: item.state })),
+      warnings: result.warnings,
     };
     const now = new Date();
     const promise = this.calendar.dueAt(now, this.bundle.definition.promiseWorkingDays);
+    const fingerprint = requestFingerprint(form, uploads);
     const created = await this.store.createCase({
       caseId,
       platformCaseId: typed.platformCaseId,
@@ -105,22 +121,28 @@ export class IntakeService {
       submittedAt: typed.submittedAt,
       form,
       materials,
-      flags: lateFlags(form, new Date(typed.submittedAt)),
+      flags: lateFlags(
+        form,
+        new Date(typed.submittedAt),
+        hasRestDays(this.calendar) ? this.calendar : undefined,
+      ),
       items,
       promiseDueAt: promise.dueAt,
       promiseDueProvisional: promise.provisional,
       requestHash: requestHash(form, uploads),
+      fingerprint,
       answer: JSON.stringify(answer),
     });
 
     if (created.outcome === 'conflict') {
-      throw new GatewayError('LB_ERR_CASE_CONFLICT', [
-        {
-          code: 'LB_ERR_CASE_CONFLICT',
-          pointer: '/platformCaseId',
-          message: `办件编号 ${typed.platformCaseId} 已对应办件 ${created.existingCaseId}，内容与本次提交不同。`,
-        },
-      ]);
+      throw conflictError(
+        typed.platformCaseId,
+        created.existingCaseId,
+        changedParts(created.fingerprint, fingerprint),
+      );
+    }
+    if (created.outcome === 'in_flight') {
+      return { httpStatus: 202, answer: JSON.parse(created.answer) as IntakeAnswer, duplicate: true };
     }
     const stored = JSON.parse(created.meta.answer) as IntakeAnswer;
     if (created.outcome === 'created') {
@@ -144,4 +166,24 @@ export class IntakeService {
       };
     });
   }
+}
+
+/** Names the conflicting case and, when the first request's fingerprint is known, each changed part. */
+function conflictError(
+  platformCaseId: string,
+  existingCaseId: string,
+  changed: readonly string[],
+): GatewayError {
+  const details: ErrorDetail[] = [
+    {
+      code: 'LB_ERR_CASE_CONFLICT',
+      pointer: '/platformCaseId',
+      message: `办件编号 ${platformCaseId} 已对应办件 ${existingCaseId}，本次提交的内容与首次提交不同；同一办件编号重复提交时内容须完全相同，新的申请请使用新的办件编号。`,
+    },
+  ];
+  for (const pointer of changed) {
+    if (pointer === '/platformCaseId') continue;
+    details.push({ code: 'LB_ERR_CASE_CONFLICT', pointer, message: '本部分与首次提交的内容不同。' });
+  }
+  return new GatewayError('LB_ERR_CASE_CONFLICT', details);
 }

@@ -1,122 +1,115 @@
 /**
- * Validation of a submitted case: the JSON Schema contract first, then the rules a
- * schema cannot express (item selection, sections, materials and their content).
+ * Validation of a submitted case: the JSON Schema contract first, then the rules a schema
+ * cannot express (item selection, sections, eligibility, ID numbers, dates, code validity,
+ * character sets, materials and their content). Every problem is collected, so one answer
+ * lists them all (一次性告知). The rules are listed in docs/intake-rules.md.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
 import type { ErrorDetail } from '../api/errors.ts';
-import { CONTRACTS_DIR, conditionHolds, readPointer, type Bundle } from '../bundle/bundle.ts';
-import { problem } from './problems.ts';
-import { schemaProblems } from './schema-errors.ts';
-import { readImageSize, sniffDocument } from './sniff.ts';
+import { CONTRACTS_DIR, type Bundle } from '../bundle/bundle.ts';
+import { CodeTables } from './code-tables.ts';
+import { checkHrssCharset } from './rules/charset.ts';
+import { checkContact, checkDistrictValidity } from './rules/contact.ts';
+import { readString, shanghaiDate, type RuleContext } from './rules/context.ts';
+import { checkDates, parseTimestamp } from './rules/dates.ts';
+import { checkEligibility } from './rules/eligibility.ts';
+import { checkIdentity } from './rules/identity.ts';
+import {
+  checkMaterials,
+  neededMaterials,
+  type CheckedMaterial,
+  type UploadedMaterial,
+} from './rules/materials.ts';
+import { checkSections, neededSections } from './rules/sections.ts';
+import { checkSelection, selectedItems } from './rules/selection.ts';
+import { SchemaErrorTranslator } from './schema-errors.ts';
+
+export type { CheckedMaterial, UploadedMaterial };
 
 // ajv-formats is CommonJS: under Node's ESM loader its default import is the plugin itself.
 const addFormats = formatsModule as unknown as typeof formatsModule.default;
 
-export interface UploadedMaterial {
-  content: Buffer;
-  /** What the client declared; recorded for the audit trail but never trusted. */
-  declaredType?: string;
-}
-
-export interface CheckedMaterial {
-  content: Buffer;
-  mediaType: string;
-}
-
 export type ValidationResult =
-  { ok: true; materials: Record<string, CheckedMaterial> } | { ok: false; problems: ErrorDetail[] };
+  | { ok: true; materials: Record<string, CheckedMaterial>; warnings: ErrorDetail[] }
+  | { ok: false; problems: ErrorDetail[]; warnings: ErrorDetail[] };
+
+export interface CaseValidatorOptions {
+  /** The current instant; tests fix it. */
+  now?: () => Date;
+  contractsDir?: string;
+}
 
 export class CaseValidator {
   private readonly validateSchema;
+  private readonly codes: CodeTables;
+  private readonly translator: SchemaErrorTranslator;
+  private readonly districtPointers: string[];
+  private readonly now: () => Date;
 
-  constructor(private readonly bundle: Bundle) {
+  constructor(
+    private readonly bundle: Bundle,
+    options: CaseValidatorOptions = {},
+  ) {
+    const contractsDir = options.contractsDir ?? CONTRACTS_DIR;
     const schema = JSON.parse(
-      readFileSync(join(CONTRACTS_DIR, bundle.key, 'case.schema.json'), 'utf8'),
-    ) as object;
-    // No type coercion and no removal of extra fields: what the applicant sent is what is checked.
+      readFileSync(join(contractsDir, bundle.key, 'case.schema.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    // No type coercion and no removal of extra fields: what the applicant sent is what is
+    // checked. Lengths count code points (ajv's default `unicode: true`), so 𠀀 is one character.
     const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false, removeAdditional: false });
     addFormats(ajv);
     this.validateSchema = ajv.compile(schema);
+    this.codes = new CodeTables(bundle.key, contractsDir);
+    const itemNames = new Map(bundle.items.map((item) => [item.key, item.name]));
+    this.translator = new SchemaErrorTranslator(schema, this.codes, itemNames);
+    this.districtPointers = pointersOfDefinition(schema, '#/$defs/districtCode');
+    this.now = options.now ?? (() => new Date());
   }
 
   get schema(): object {
     return this.validateSchema.schema as object;
   }
 
-  async validate(form: unknown, uploads: Record<string, UploadedMaterial>): Promise<ValidationResult> {
-    const problems: ErrorDetail[] = [];
-    if (!this.validateSchema(form)) problems.push(...schemaProblems(this.validateSchema.errors));
+  /**
+   * Validates a case. `transportProblems` are problems the route already found in the
+   * request's framing (unknown multipart parts, bad base64), so that they are reported
+   * together with the form's.
+   */
+  async validate(
+    form: unknown,
+    uploads: Record<string, UploadedMaterial>,
+    transportProblems: readonly ErrorDetail[] = [],
+  ): Promise<ValidationResult> {
+    const now = this.now();
+    const submittedMs = parseTimestamp(readString(form, '/submittedAt'));
+    const submissionDate = shanghaiDate(submittedMs === undefined ? now : new Date(submittedMs));
+    const ctx: RuleContext = {
+      form,
+      bundle: this.bundle,
+      codes: this.codes,
+      selected: selectedItems({ form, bundle: this.bundle }),
+      submissionDate,
+      now,
+      problems: [...transportProblems],
+      warnings: [],
+    };
 
-    const selected = this.selectionProblems(form, problems);
-    this.sectionProblems(form, selected, problems);
-    this.eligibilityProblems(form, problems);
-    const materials = await this.materialProblems(form, selected, uploads, problems);
+    if (!this.validateSchema(form)) {
+      ctx.problems.push(...this.translator.translate(this.validateSchema.errors, submissionDate));
+    }
+    this.checkRules(ctx);
+    const materials = await checkMaterials(ctx, uploads);
 
-    return problems.length > 0 ? { ok: false, problems } : { ok: true, materials };
+    if (ctx.problems.length > 0) return { ok: false, problems: ctx.problems, warnings: ctx.warnings };
+    return { ok: true, materials, warnings: ctx.warnings };
   }
 
-  private selectionProblems(form: unknown, problems: ErrorDetail[]): Set<string> {
-    const raw = readPointer(form, '/items');
-    const items = Array.isArray(raw) ? raw.filter((item): item is string => typeof item === 'string') : [];
-    const selected = new Set(items.filter((item) => this.bundle.hasItem(item)));
-
-    items.forEach((item, index) => {
-      if (!this.bundle.hasItem(item)) problems.push(problem('LB_ERR_ITEMS_UNKNOWN', `/items/${index}`, item));
-    });
-    if (Array.isArray(raw) && !selected.has(this.bundle.definition.firstItem)) {
-      problems.push(problem('LB_ERR_ITEMS_CHECK_IN_MISSING', '/items'));
-    }
-    for (const group of this.bundle.definition.exclusionGroups) {
-      const chosen = group.items.filter((item) => selected.has(item));
-      if (chosen.length > 1) {
-        const names = chosen.map((item) => `「${this.bundle.item(item).name}」`).join('与');
-        problems.push(problem('LB_ERR_ITEMS_EXCLUSIVE', '/items', names));
-      }
-    }
-    return selected;
-  }
-
-  /** Sections every selected item needs; a section no selected item needs is refused. */
+  /** Sections every selected item needs; a section no selected item needs is rejected. */
   neededSections(form: unknown, selected: ReadonlySet<string>): Set<string> {
-    const needed = new Set(this.bundle.definition.alwaysSections);
-    for (const itemKey of selected) {
-      const item = this.bundle.item(itemKey);
-      for (const section of item.sections) needed.add(section);
-      for (const rule of item.sectionsWhen ?? []) if (conditionHolds(rule, form)) needed.add(rule.section);
-    }
-    return needed;
-  }
-
-  private knownSections(): Set<string> {
-    const known = new Set(this.bundle.definition.alwaysSections);
-    for (const item of this.bundle.items) {
-      for (const section of item.sections) known.add(section);
-      for (const rule of item.sectionsWhen ?? []) known.add(rule.section);
-    }
-    return known;
-  }
-
-  private sectionProblems(form: unknown, selected: ReadonlySet<string>, problems: ErrorDetail[]): void {
-    if (form === null || typeof form !== 'object') return;
-    const needed = this.neededSections(form, selected);
-    for (const section of this.knownSections()) {
-      const present = (form as Record<string, unknown>)[section] !== undefined;
-      if (needed.has(section) && !present) problems.push(problem('LB_ERR_SECTION_MISSING', `/${section}`));
-      if (!needed.has(section) && present) problems.push(problem('LB_ERR_SECTION_NOT_NEEDED', `/${section}`));
-    }
-  }
-
-  private eligibilityProblems(form: unknown, problems: ErrorDetail[]): void {
-    const placement = readPointer(form, '/service/placement');
-    if (placement !== undefined && placement !== 'self-employment') {
-      problems.push(problem('LB_ERR_PLACEMENT_UNSUPPORTED', '/service/placement'));
-    }
-    if (readPointer(form, '/declaration/agreed') === false) {
-      problems.push(problem('LB_ERR_DECLARATION_NOT_AGREED', '/declaration/agreed'));
-    }
+    return neededSections(this.bundle, form, selected);
   }
 
   /** Required and optional uploaded materials of the selected items. */
@@ -124,81 +117,30 @@ export class CaseValidator {
     form: unknown,
     selected: ReadonlySet<string>,
   ): { required: Set<string>; optional: Set<string> } {
-    const required = new Set<string>();
-    const optional = new Set<string>();
-    for (const itemKey of selected) {
-      const item = this.bundle.item(itemKey);
-      for (const material of item.needs)
-        if (this.bundle.material(material)?.source === 'upload') required.add(material);
-      if (!item.situationalNeeds) continue;
-      for (const rule of this.bundle.definition.situationalMaterials) {
-        if (!conditionHolds(rule.when, form)) continue;
-        for (const material of rule.requires) required.add(material);
-        for (const material of rule.optional ?? []) optional.add(material);
-      }
-    }
-    return { required, optional };
+    return neededMaterials(this.bundle, form, selected);
   }
 
-  private async materialProblems(
-    form: unknown,
-    selected: ReadonlySet<string>,
-    uploads: Record<string, UploadedMaterial>,
-    problems: ErrorDetail[],
-  ): Promise<Record<string, CheckedMaterial>> {
-    const { required, optional } = this.neededMaterials(form, selected);
-    const checked: Record<string, CheckedMaterial> = {};
-
-    for (const material of required) {
-      if (!uploads[material]) {
-        problems.push(
-          problem('LB_ERR_MATERIAL_MISSING', `/materials/${material}`, this.bundle.material(material)?.name),
-        );
-      }
-    }
-    for (const [material, upload] of Object.entries(uploads)) {
-      const pointer = `/materials/${material}`;
-      if (!required.has(material) && !optional.has(material)) {
-        problems.push(problem('LB_ERR_MATERIAL_NOT_NEEDED', pointer));
-        continue;
-      }
-      const mediaType = await this.checkContent(material, upload.content, pointer, problems);
-      if (mediaType) checked[material] = { content: upload.content, mediaType };
-    }
-    return checked;
+  private checkRules(ctx: RuleContext): void {
+    checkSelection(ctx);
+    checkSections(ctx);
+    checkEligibility(ctx);
+    checkIdentity(ctx);
+    checkDates(ctx);
+    checkDistrictValidity(ctx, this.districtPointers);
+    checkContact(ctx);
+    checkHrssCharset(ctx);
   }
+}
 
-  private async checkContent(
-    material: string,
-    content: Buffer,
-    pointer: string,
-    problems: ErrorDetail[],
-  ): Promise<string | null> {
-    if (content.length === 0) {
-      problems.push(problem('LB_ERR_MATERIAL_EMPTY', pointer));
-      return null;
-    }
-    const definition = this.bundle.material(material);
-    const sniffed = await sniffDocument(content);
-    if (!sniffed || !(definition?.mediaTypes ?? []).includes(sniffed.mediaType)) {
-      const allowed = (definition?.mediaTypes ?? []).join('、');
-      problems.push(problem('LB_ERR_MATERIAL_TYPE', pointer, `本材料允许 ${allowed}`));
-      return null;
-    }
-
-    const image = definition?.image;
-    if (image) {
-      const size = readImageSize(content);
-      if (!size || size.widthPx !== image.widthPx || size.heightPx !== image.heightPx) {
-        const actual = size ? `实际为 ${size.widthPx}×${size.heightPx} 像素` : '无法读取图片尺寸';
-        problems.push(problem('LB_ERR_PHOTO_DIMENSIONS', pointer, actual));
-      }
-      if (content.length < image.minBytes || content.length > image.maxBytes) {
-        problems.push(
-          problem('LB_ERR_PHOTO_SIZE', pointer, `实际为 ${(content.length / 1024).toFixed(1)}KB`),
-        );
-      }
-    }
-    return sniffed.mediaType;
-  }
+/** Instance pointers of every property whose schema refers to `ref` (objects only, no arrays). */
+function pointersOfDefinition(schema: Record<string, unknown>, ref: string): string[] {
+  const pointers: string[] = [];
+  const visit = (node: unknown, pointer: string): void => {
+    if (node === null || typeof node !== 'object') return;
+    if ((node as { $ref?: unknown }).$ref === ref) pointers.push(pointer);
+    const properties = (node as { properties?: Record<string, unknown> }).properties ?? {};
+    for (const [name, child] of Object.entries(properties)) visit(child, `${pointer}/${name}`);
+  };
+  visit(schema, '');
+  return pointers;
 }

@@ -1,12 +1,15 @@
 /**
  * Processes department jobs: loads the item, builds the department's submission from the
  * encrypted form and stored documents, calls the adapter through the department's circuit
- * breaker, and records the receipt and due time.
+ * breaker, and records the receipt and due time. A failure is classified in one place
+ * (`classifyFailure`). A refusal rejects the item, and a transient failure is retried
+ * with backoff. A permanent failure or the last failed attempt dead-letters the item.
+ * An open breaker pauses the department's queue without spending the job's attempt.
  */
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
-import { BusinessRefusalError, DepartmentError } from '../adapters-kit/errors.ts';
+import { classifyFailure, type FailureDecision } from '../adapters-kit/classify.ts';
+import { BreakerOpenError, DepartmentError } from '../adapters-kit/errors.ts';
 import type {
   DepartmentAdapter,
   OutboundDocument,
@@ -15,13 +18,22 @@ import type {
 } from '../adapters-kit/types.ts';
 import { conditionHolds, type Bundle } from '../bundle/bundle.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { DeadLetterService } from '../operations/dead-letters.ts';
 import type { CaseStore } from '../store/case-store.ts';
 import type { DocumentStore } from '../store/documents.ts';
 import type { ItemRecord } from '../store/records.ts';
 import type { KeySpace } from '../store/keys.ts';
+import type { DepartmentBreakers } from './breakers.ts';
 import type { Orchestrator } from './orchestrator.ts';
 import { itemReference } from './outcomes.ts';
-import { backoffDelayMs, departmentQueueName, type DepartmentJobData, type GatewayQueues } from './queues.ts';
+import {
+  DEFAULT_DEPARTMENT_RETRY,
+  backoffDelayMs,
+  departmentQueueName,
+  type DepartmentJobData,
+  type GatewayQueues,
+  type RetryPolicy,
+} from './queues.ts';
 
 export interface DueCalculator {
   dueAt(receivedAt: Date, workingDays: number): { dueAt: string; provisional: boolean };
@@ -42,34 +54,26 @@ export interface DepartmentWorkerDeps {
   publicUrl: string;
   policePollIntervalMs: number;
   concurrency?: number;
+  breakers: DepartmentBreakers;
+  deadLetters: DeadLetterService;
+  /** Backoff between attempts; the attempts themselves are set on the job when it is queued. */
+  retry?: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>;
+  /** Jobs each department queue starts per second at most, across all workers. */
+  callsPerSecond?: number;
 }
 
-export const BREAKER_RESET_TIMEOUT_MS = 30_000;
-
-function createBreaker(adapter: DepartmentAdapter): CircuitBreaker<[SubmissionRequest], SubmissionReceipt> {
-  return new CircuitBreaker((request: SubmissionRequest) => adapter.submit(request), {
-    // The HTTP client enforces its own timeouts; a second timer here would race it.
-    timeout: false,
-    errorThresholdPercentage: 50,
-    volumeThreshold: 5,
-    rollingCountTimeout: 60_000,
-    resetTimeout: BREAKER_RESET_TIMEOUT_MS,
-    // A refusal is a correct answer from a healthy system, not a sign of failure.
-    errorFilter: (error: unknown) => error instanceof BusinessRefusalError,
-    name: adapter.department,
-  });
-}
+const DEFAULT_CALLS_PER_SECOND = 50;
 
 export class DepartmentWorkers {
-  readonly breakers = new Map<string, CircuitBreaker<[SubmissionRequest], SubmissionReceipt>>();
+  readonly breakers: DepartmentBreakers;
   private readonly workers: Worker[] = [];
 
   constructor(private readonly deps: DepartmentWorkerDeps) {
-    for (const adapter of deps.adapters.values())
-      this.breakers.set(adapter.department, createBreaker(adapter));
+    this.breakers = deps.breakers;
   }
 
   start(): void {
+    const retry = this.deps.retry ?? DEFAULT_DEPARTMENT_RETRY;
     for (const department of this.deps.adapters.keys()) {
       const worker = new Worker<DepartmentJobData>(
         departmentQueueName(department),
@@ -78,7 +82,13 @@ export class DepartmentWorkers {
           connection: this.deps.connection,
           prefix: this.deps.keys.queuePrefix(),
           concurrency: this.deps.concurrency ?? 4,
-          settings: { backoffStrategy: (attemptsMade: number) => backoffDelayMs(attemptsMade) },
+          // Without a limiter, BullMQ ignores the queue-wide pause (`Queue.rateLimit`) that
+          // an open breaker sets, and only the worker that hit the breaker would wait.
+          limiter: { max: this.deps.callsPerSecond ?? DEFAULT_CALLS_PER_SECOND, duration: 1_000 },
+          settings: {
+            backoffStrategy: (attemptsMade: number) =>
+              backoffDelayMs(attemptsMade, retry.baseDelayMs, retry.maxDelayMs),
+          },
         },
       );
       worker.on('error', (error) =>
@@ -90,7 +100,7 @@ export class DepartmentWorkers {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close()));
-    for (const breaker of this.breakers.values()) breaker.shutdown();
+    this.breakers.shutdown();
   }
 
   private async process(department: string, job: Job<DepartmentJobData>): Promise<string> {
@@ -102,38 +112,51 @@ export class DepartmentWorkers {
       jobId: job.id,
       attempt: job.attemptsMade + 1,
     });
-    let item = await this.deps.store.getItem(caseId, itemKey);
-    if (item?.state === 'ready') {
-      // The dispatcher marks the item dispatched right after queueing it and may win this race.
-      const moved = await this.deps.orchestrator.moveItem(caseId, itemKey, ['ready'], {
-        state: 'dispatched',
-      });
-      item = moved ?? (await this.deps.store.getItem(caseId, itemKey));
-    }
+    const item = await this.claimItem(caseId, itemKey);
     if (!item || item.state !== 'dispatched') {
       log.info({ state: item?.state }, 'department job skipped: item is not waiting to be sent');
       return 'skipped';
     }
 
-    const request = await this.buildSubmission(item);
-    const adapter = this.deps.adapters.get(department) as DepartmentAdapter;
-    const breaker = this.breakers.get(department) as CircuitBreaker<[SubmissionRequest], SubmissionReceipt>;
-    const stopTimer = this.deps.metrics.departmentCallSeconds.startTimer({ department });
     let receipt: SubmissionReceipt;
     try {
-      receipt = await breaker.fire(request);
-      stopTimer({ outcome: 'success' });
+      const request = await this.buildSubmission(item);
+      receipt = await this.callDepartment(department, request);
     } catch (error) {
-      stopTimer({ outcome: error instanceof DepartmentError ? error.kind : 'breaker' });
       return this.handleFailure(job, item, error, log);
     }
 
     await this.recordReceipt(item, receipt);
+    const adapter = this.deps.adapters.get(department) as DepartmentAdapter;
     if (adapter.resultMode === 'poll') {
       await this.deps.queues.schedulePoll({ caseId, itemKey }, this.deps.policePollIntervalMs);
     }
     log.info({ receiptNo: receipt.receiptNo }, 'item submitted to department');
     return 'submitted';
+  }
+
+  /** Loads the item and moves it ready → dispatched if the dispatcher has not yet. */
+  private async claimItem(caseId: string, itemKey: string): Promise<ItemRecord | null> {
+    const item = await this.deps.store.getItem(caseId, itemKey);
+    if (item?.state !== 'ready') return item;
+    // The dispatcher marks the item dispatched right after queueing it and may win this race.
+    const moved = await this.deps.orchestrator.moveItem(caseId, itemKey, ['ready'], { state: 'dispatched' });
+    return moved ?? (await this.deps.store.getItem(caseId, itemKey));
+  }
+
+  private async callDepartment(department: string, request: SubmissionRequest): Promise<SubmissionReceipt> {
+    const stopTimer = this.deps.metrics.departmentCallSeconds.startTimer({ department });
+    try {
+      const receipt = await this.breakers.get(department).fire(request);
+      stopTimer({ outcome: 'success' });
+      return receipt;
+    } catch (error) {
+      // A call the breaker refused never reached the department, so it has no duration.
+      if (!(error instanceof BreakerOpenError)) {
+        stopTimer({ outcome: error instanceof DepartmentError ? error.kind : 'error' });
+      }
+      throw error;
+    }
   }
 
   private async recordReceipt(item: ItemRecord, receipt: SubmissionReceipt): Promise<void> {
@@ -158,47 +181,90 @@ export class DepartmentWorkers {
     error: unknown,
     log: Logger,
   ): Promise<string> {
-    const { caseId, itemKey, department } = item;
-    if (error instanceof BusinessRefusalError) {
-      log.info({ departmentCode: error.departmentCode }, 'department refused the item');
-      await this.deps.orchestrator.markRejected(caseId, itemKey, error.reason, error.legalBasis);
-      return 'rejected';
+    const decision = classifyFailure(error);
+    switch (decision.action) {
+      case 'reject':
+        log.info({ departmentCode: decision.departmentCode }, 'department refused the item');
+        await this.deps.orchestrator.markRejected(
+          item.caseId,
+          item.itemKey,
+          decision.reason,
+          decision.legalBasis,
+        );
+        return 'rejected';
+      case 'pause':
+        return this.pauseQueue(item.department, decision.retryAfterMs, log);
+      case 'retry':
+        return this.retryOrDeadLetter(job, item, error, decision, log);
+      case 'dead-letter':
+        this.deps.metrics.departmentRetries.inc({ department: item.department, kind: decision.kind });
+        return this.deadLetter(job, item, decision, log);
+    }
+  }
+
+  private async retryOrDeadLetter(
+    job: Job<DepartmentJobData>,
+    item: ItemRecord,
+    error: unknown,
+    decision: Extract<FailureDecision, { action: 'retry' }>,
+    log: Logger,
+  ): Promise<string> {
+    const breaker = this.breakers.get(item.department);
+    if (breaker.localState() === 'open') {
+      // This failure opened the breaker: the job waits with its queue instead of spending the attempt.
+      return this.pauseQueue(item.department, breaker.retryAfterMs(), log);
     }
 
-    const message = error instanceof Error ? error.message : String(error);
-    const breaker = this.breakers.get(department);
-    if (breaker?.opened) {
-      // While the breaker is open, the queue waits without spending the job's attempts.
-      log.warn('department circuit breaker is open; queue paused');
-      await this.deps.queues.departmentQueue(department).rateLimit(BREAKER_RESET_TIMEOUT_MS);
-      throw Worker.RateLimitError();
-    }
-
-    const permanent = error instanceof DepartmentError && error.kind === 'permanent';
+    this.deps.metrics.departmentRetries.inc({ department: item.department, kind: decision.kind });
     const attempts = job.opts.attempts ?? 1;
-    const lastAttempt = permanent || job.attemptsMade + 1 >= attempts;
-    log.warn({ err: { name: (error as Error).name, message }, lastAttempt }, 'department call failed');
-    this.deps.metrics.departmentRetries.inc({ department, kind: permanent ? 'permanent' : 'transient' });
-    if (!lastAttempt) throw error;
+    if (job.attemptsMade + 1 < attempts) {
+      log.warn(
+        { err: errorFields(error), errorKind: decision.kind, attempts },
+        'department call failed; retrying',
+      );
+      throw error;
+    }
+    return this.deadLetter(job, item, decision, log);
+  }
 
-    await this.deps.orchestrator.moveItem(caseId, itemKey, ['dispatched'], {
-      state: 'failed',
-      lastError: message,
-    });
-    await this.deps.store.redis.hset(
-      this.deps.keys.deadLetters(department),
-      `${caseId}.${itemKey}`,
-      JSON.stringify({
-        caseId,
-        itemKey,
-        lastError: message,
-        at: new Date().toISOString(),
-        attempts: job.attemptsMade + 1,
-      }),
+  /**
+   * Pauses the department's queue for every worker (BullMQ keeps the pause in Redis) and
+   * hands the job back to the queue without counting an attempt.
+   */
+  private async pauseQueue(department: string, pauseMs: number, log: Logger): Promise<never> {
+    log.info({ pauseMs }, 'department call deferred: circuit breaker open; queue paused');
+    await this.deps.queues.departmentQueue(department).rateLimit(pauseMs);
+    throw Worker.RateLimitError();
+  }
+
+  private async deadLetter(
+    job: Job<DepartmentJobData>,
+    item: ItemRecord,
+    decision: Extract<FailureDecision, { action: 'retry' | 'dead-letter' }>,
+    log: Logger,
+  ): Promise<never> {
+    const { caseId, itemKey, department } = item;
+    const attempts = job.attemptsMade + 1;
+    await this.deps.orchestrator.moveItem(
+      caseId,
+      itemKey,
+      ['dispatched'],
+      { state: 'failed', lastError: decision.summary },
+      `dead-lettered after attempt ${attempts} (${decision.kind})`,
     );
+    await this.deps.deadLetters.record({
+      caseId,
+      itemKey,
+      department,
+      lastError: decision.summary,
+      errorKind: decision.kind,
+      attempts,
+      failedAt: new Date().toISOString(),
+      jobId: job.id,
+    });
     this.deps.metrics.deadLetters.inc({ department });
-    log.error({ err: { name: (error as Error).name, message } }, 'item moved to dead letters');
-    throw new UnrecoverableError(message);
+    log.error({ error: decision.summary, errorKind: decision.kind, attempts }, 'item moved to dead letters');
+    throw new UnrecoverableError(decision.summary);
   }
 
   private async buildSubmission(item: ItemRecord): Promise<SubmissionRequest> {
@@ -260,4 +326,10 @@ export class DepartmentWorkers {
     if (!content) throw new UnrecoverableError(`document ${sha256} is missing from the document store`);
     return content;
   }
+}
+
+/** Fields of an error for a log line: name and message, which adapters keep free of personal data. */
+function errorFields(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'thrown value', message: String(error) };
 }

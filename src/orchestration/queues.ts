@@ -40,10 +40,51 @@ export function itemJobId(caseId: string, itemKey: string): string {
   return `${caseId}.${itemKey}`;
 }
 
-/** Exponential backoff with full jitter, capped; `attemptsMade` starts at 1. */
+/**
+ * How often and how patiently a job is retried. The delay before retry `n` (n ≥ 1) is
+ * drawn uniformly from [c/2, c] with c = min(maxDelayMs, baseDelayMs × 2^(n−1)):
+ * exponential backoff with "equal jitter". Full jitter (0 to c) would also spread the
+ * retries, but it can retry at once, which hits a struggling department hardest.
+ */
+export interface RetryPolicy {
+  /** Attempts in total, the first call included; after the last one the job is dead-lettered. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Department calls: 8 attempts over roughly one to two minutes when every attempt fails. */
+export const DEFAULT_DEPARTMENT_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 1_000, maxDelayMs: 60_000 };
+
+/** Returns the delay before the next attempt; `attemptsMade` counts failed attempts and starts at 1. */
 export function backoffDelayMs(attemptsMade: number, baseMs = 1_000, capMs = 60_000): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  const ceiling = backoffCeilingMs(attemptsMade, baseMs, capMs);
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+/** Returns the largest delay `backoffDelayMs` can draw before the next attempt. */
+export function backoffCeilingMs(attemptsMade: number, baseMs = 1_000, capMs = 60_000): number {
+  // The exponent is bounded so a large attempt count cannot overflow to Infinity.
+  const exponent = Math.min(Math.max(0, attemptsMade - 1), 40);
+  return Math.min(capMs, baseMs * 2 ** exponent);
+}
+
+/** Returns the shortest and longest total wait between the first and the last attempt. */
+export function retryWindowMs(policy: RetryPolicy): { minMs: number; maxMs: number } {
+  let maxMs = 0;
+  for (let failed = 1; failed < policy.attempts; failed += 1) {
+    maxMs += backoffCeilingMs(failed, policy.baseDelayMs, policy.maxDelayMs);
+  }
+  return { minMs: maxMs / 2, maxMs };
+}
+
+/** Checks a policy read from configuration; returns the problem, or undefined when it is usable. */
+export function retryPolicyProblem(policy: RetryPolicy): string | undefined {
+  if (!Number.isInteger(policy.attempts) || policy.attempts < 1)
+    return 'attempts must be an integer of at least 1';
+  if (!(policy.baseDelayMs >= 1)) return 'baseDelayMs must be at least 1';
+  if (!(policy.maxDelayMs >= policy.baseDelayMs)) return 'maxDelayMs must be at least baseDelayMs';
+  return undefined;
 }
 
 export class GatewayQueues {
@@ -83,6 +124,30 @@ export class GatewayQueues {
       removeOnFail: false,
     };
     await this.departmentQueue(department).add('submit', data, options);
+  }
+
+  /**
+   * Frees the item's job id for a new dispatch. BullMQ ignores an add whose id is held by
+   * any job, a failed or completed one included, so a finished job under the id is
+   * removed. Returns `free` when no job holds the id any more, `pending` when a waiting
+   * or delayed job holds it (that job will take the item), and `active` when a worker is
+   * running it.
+   */
+  async clearFinishedItemJob(
+    department: string,
+    caseId: string,
+    itemKey: string,
+  ): Promise<'free' | 'pending' | 'active'> {
+    const queue = this.departmentQueue(department);
+    const jobId = itemJobId(caseId, itemKey);
+    const job = await queue.getJob(jobId);
+    if (!job) return 'free';
+
+    const state = await job.getState();
+    if (state === 'active') return 'active';
+    if (state !== 'failed' && state !== 'completed' && state !== 'unknown') return 'pending';
+    // remove returns 0 when the job is locked, i.e. a worker took it meanwhile.
+    return (await queue.remove(jobId)) === 1 ? 'free' : 'active';
   }
 
   async schedulePoll(data: PollJobData, delayMs: number): Promise<void> {

@@ -56,13 +56,44 @@ export interface NewCase {
   promiseDueAt?: string;
   promiseDueProvisional?: boolean;
   requestHash: string;
+  /** SHA-256 of each part of the request (top-level fields, materials), kept in the claim. */
+  fingerprint?: Record<string, string>;
   answer: string;
 }
 
 export type CreateResult =
   | { outcome: 'created'; meta: CaseMeta }
   | { outcome: 'duplicate'; meta: CaseMeta }
-  | { outcome: 'conflict'; existingCaseId: string };
+  /** An identical request claimed the platform case id and is still storing the case. */
+  | { outcome: 'in_flight'; caseId: string; answer: string }
+  | { outcome: 'conflict'; existingCaseId: string; fingerprint: Record<string, string> };
+
+/** The value stored under a platform case id while and after its case is written. */
+interface PlatformClaim {
+  caseId: string;
+  requestHash: string;
+  /** The 202 answer, so an identical request sent meanwhile gets the same answer. */
+  answer: string;
+  claimedAtMs: number;
+  /** SHA-256 of each part of the request, to name the parts a conflicting request changed. */
+  fingerprint: Record<string, string>;
+}
+
+/** How long a claim may stay without its case before an identical request takes it over. */
+const STALE_CLAIM_MS = 60_000;
+/** How long an identical request waits for the first one to finish writing the case. */
+const CLAIM_WAIT_MS = 2_000;
+const CLAIM_POLL_MS = 50;
+
+function parseClaim(raw: string | null): PlatformClaim | null {
+  if (raw === null) return null;
+  if (!raw.startsWith('{')) {
+    // Claims written before answers were kept in them: `caseId|requestHash`.
+    const [caseId = '', requestHash = ''] = raw.split('|');
+    return { caseId, requestHash, answer: '', claimedAtMs: 0, fingerprint: {} };
+  }
+  return JSON.parse(raw) as PlatformClaim;
+}
 
 export interface ItemPatch {
   state?: ItemState;
@@ -123,28 +154,70 @@ export class CaseStore {
 
   /**
    * Stores a new case, or finds the one already stored under the platform case id.
-   * The platform index is claimed first with SET NX. If the process dies before the case
-   * keys are written, the next identical request finds the claim without a case, so it
-   * writes the case under the claimed id.
+   * The platform index is claimed first with SET NX, and the claim keeps the request hash
+   * and the 202 answer. An identical request that finds the claim waits up to
+   * CLAIM_WAIT_MS for the case and otherwise gets the claimed answer, so two identical
+   * requests sent at once store one case and get one answer. If the process dies between
+   * the claim and the write, an identical request after STALE_CLAIM_MS writes the case
+   * under the claimed id.
    */
   async createCase(input: NewCase): Promise<CreateResult> {
-    const claim = `${input.caseId}|${input.requestHash}`;
-    const claimed = await this.redis.set(this.keys.platformCase(input.platformCaseId), claim, 'NX');
-    let caseId = input.caseId;
-    if (claimed !== 'OK') {
-      const existing = (await this.redis.get(this.keys.platformCase(input.platformCaseId))) ?? '';
-      const [existingCaseId = '', existingHash] = existing.split('|');
-      if (existingHash !== input.requestHash) return { outcome: 'conflict', existingCaseId };
+    const key = this.keys.platformCase(input.platformCaseId);
+    const claim: PlatformClaim = {
+      caseId: input.caseId,
+      requestHash: input.requestHash,
+      answer: input.answer,
+      claimedAtMs: Date.now(),
+      fingerprint: input.fingerprint ?? {},
+    };
+    if ((await this.redis.set(key, JSON.stringify(claim), 'NX')) === 'OK') return this.storeCase(input);
 
-      const meta = await this.getCase(existingCaseId);
-      if (meta) return { outcome: 'duplicate', meta };
-      caseId = existingCaseId;
+    const existing = parseClaim(await this.redis.get(key));
+    if (!existing)
+      throw new Error(`platform case ${input.platformCaseId} lost its claim while being created`);
+    if (existing.requestHash !== input.requestHash) {
+      return { outcome: 'conflict', existingCaseId: existing.caseId, fingerprint: existing.fingerprint };
     }
 
-    await this.writeCase({ ...input, caseId, answer: input.answer.replaceAll(input.caseId, caseId) });
-    const meta = await this.getCase(caseId);
-    if (!meta) throw new Error(`case ${caseId} was written but cannot be read back`);
+    const meta = await this.waitForCase(existing.caseId, CLAIM_WAIT_MS);
+    if (meta) return { outcome: 'duplicate', meta };
+    const answer = existing.answer || input.answer.replaceAll(input.caseId, existing.caseId);
+    if (Date.now() - existing.claimedAtMs < STALE_CLAIM_MS) {
+      return { outcome: 'in_flight', caseId: existing.caseId, answer };
+    }
+    return this.takeOverClaim(key, input, { ...existing, answer });
+  }
+
+  /**
+   * Writes the case of a claim whose first writer died. A short lock lets one request
+   * take over; the others get the claimed answer.
+   *
+   * NOTE: a first writer still alive after STALE_CLAIM_MS would write the same case id
+   * a second time. Writing a case takes milliseconds, so only a process paused for a
+   * minute between its claim and its write can cause that.
+   */
+  private async takeOverClaim(key: string, input: NewCase, existing: PlatformClaim): Promise<CreateResult> {
+    const locked = await this.redis.set(`${key}:takeover`, input.caseId, 'PX', STALE_CLAIM_MS, 'NX');
+    if (locked !== 'OK') return { outcome: 'in_flight', caseId: existing.caseId, answer: existing.answer };
+
+    await this.redis.set(key, JSON.stringify({ ...existing, claimedAtMs: Date.now() }));
+    return this.storeCase({ ...input, caseId: existing.caseId, answer: existing.answer });
+  }
+
+  private async storeCase(input: NewCase): Promise<CreateResult> {
+    await this.writeCase(input);
+    const meta = await this.getCase(input.caseId);
+    if (!meta) throw new Error(`case ${input.caseId} was written but cannot be read back`);
     return { outcome: 'created', meta };
+  }
+
+  private async waitForCase(caseId: string, timeoutMs: number): Promise<CaseMeta | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const meta = await this.getCase(caseId);
+      if (meta || Date.now() >= deadline) return meta;
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+    }
   }
 
   private async writeCase(input: NewCase): Promise<void> {
@@ -356,4 +429,184 @@ export class CaseStore {
   async activeCaseIds(): Promise<string[]> {
     return this.redis.smembers(this.keys.activeCases());
   }
+
+  /**
+   * Reads what a deadline scan needs of many cases and all their items, in two pipelines.
+   * The encrypted form is not read. Case ids without a case are left out.
+   */
+  async readDeadlineViews(caseIds: readonly string[]): Promise<CaseDeadlineView[]> {
+    const metaPipeline = this.redis.pipeline();
+    for (const caseId of caseIds) metaPipeline.hmget(this.keys.caseMeta(caseId), ...DEADLINE_META_FIELDS);
+    const metas: CaseDeadlineView['meta'][] = [];
+    for (const [error, reply] of (await metaPipeline.exec()) ?? []) {
+      if (error) throw error;
+      const raw = zipFields(DEADLINE_META_FIELDS, reply as Array<string | null>);
+      if (raw.caseId) metas.push(decodeFields<CaseDeadlineView['meta']>(raw, JSON_META_FIELDS));
+    }
+
+    const itemPipeline = this.redis.pipeline();
+    for (const meta of metas) {
+      for (const itemKey of meta.itemKeys) itemPipeline.hgetall(this.keys.item(meta.caseId, itemKey));
+    }
+    const itemReplies = (await itemPipeline.exec()) ?? [];
+    let next = 0;
+    return metas.map((meta) => {
+      const items: ItemRecord[] = [];
+      for (const [error, raw] of itemReplies.slice(next, next + meta.itemKeys.length)) {
+        if (error) throw error;
+        const fields = raw as Record<string, string>;
+        if (fields.itemKey) items.push(decodeFields<ItemRecord>(fields, JSON_ITEM_FIELDS));
+      }
+      next += meta.itemKeys.length;
+      return { meta, items };
+    });
+  }
+
+  /**
+   * Changes fields of an item without a state change, appends a trail event and queues a
+   * push of the item, in one run of the transition script. `decide` receives the current
+   * record and returns the change, or null when there is nothing to do. After a lost race
+   * it runs again on the fresh record, so what it checked still holds when the write lands.
+   * Returns the updated record, or null when the item is missing or `decide` declined.
+   */
+  async updateItemAndPush(
+    caseId: string,
+    itemKey: string,
+    decide: (current: ItemRecord) => ItemFieldChange | null,
+  ): Promise<ItemRecord | null> {
+    for (let attempt = 0; attempt < MAX_TRANSITION_TRIES; attempt += 1) {
+      const current = await this.getItem(caseId, itemKey);
+      const change = current ? decide(current) : null;
+      if (!current || !change) return null;
+
+      const now = new Date().toISOString();
+      const next: ItemRecord = { ...current, ...change.fields, version: current.version + 1, updatedAt: now };
+      const event: TrailEvent = { at: now, type: change.eventType, itemKey, detail: change.detail };
+      const result = await (this.redis as TransitionRunner).lianbanTransition(
+        this.keys.item(caseId, itemKey),
+        this.keys.caseMeta(caseId),
+        this.keys.trail(caseId),
+        this.keys.outbox(caseId),
+        String(current.version),
+        JSON.stringify(encodeFields({ ...change.fields, updatedAt: now })),
+        JSON.stringify(event),
+        await this.buildPush(caseId, [next], now),
+      );
+      if (result >= 0) return next;
+    }
+    throw new Error(`item ${caseId}.${itemKey} kept changing during ${MAX_TRANSITION_TRIES} update attempts`);
+  }
+
+  /**
+   * Replaces the case's promised due time, appends a trail event and queues a push that
+   * carries the new promise, in one run of the transition script. `decide` works as in
+   * updateItemAndPush. Returns the new promise, or null when nothing changed.
+   */
+  async updatePromiseAndPush(
+    caseId: string,
+    decide: (meta: CaseMeta) => PromiseChange | null,
+  ): Promise<PromiseChange | null> {
+    for (let attempt = 0; attempt < MAX_TRANSITION_TRIES; attempt += 1) {
+      const meta = await this.getCase(caseId);
+      const change = meta ? decide(meta) : null;
+      if (!meta || !change) return null;
+
+      const now = new Date().toISOString();
+      const { promiseDueAt, promiseDueProvisional, detail } = change;
+      const event: TrailEvent = { at: now, type: 'case.promise-recomputed', detail };
+      const push = JSON.stringify({
+        caseId,
+        platformCaseId: meta.platformCaseId,
+        caseStatus: meta.status,
+        changedAt: now,
+        items: [],
+        promiseDueAt,
+        promiseDueProvisional,
+      } satisfies Omit<StatusPush, 'sequence'>);
+      const result = await (this.redis as TransitionRunner).lianbanTransition(
+        this.keys.caseMeta(caseId),
+        this.keys.caseMeta(caseId),
+        this.keys.trail(caseId),
+        this.keys.outbox(caseId),
+        String(meta.version),
+        JSON.stringify(encodeFields({ promiseDueAt, promiseDueProvisional, updatedAt: now })),
+        JSON.stringify(event),
+        push,
+      );
+      if (result >= 0) return change;
+    }
+    throw new Error(`case ${caseId} kept changing during ${MAX_TRANSITION_TRIES} update attempts`);
+  }
+
+  /** Tells whether a department event was applied to the case (see markEventApplied). */
+  async isEventApplied(caseId: string, eventKey: string): Promise<boolean> {
+    return (await this.redis.sismember(this.keys.appliedEvents(caseId), eventKey)) === 1;
+  }
+
+  /**
+   * Counts one more re-dispatch of an item by the reconciler and returns the new count.
+   * The counter lives beside the case's keys, under the case's hash tag.
+   */
+  async countRedispatch(caseId: string, itemKey: string): Promise<number> {
+    return this.redis.hincrby(`${this.keys.prefix}:case:{${caseId}}:redispatches`, itemKey, 1);
+  }
+
+  /**
+   * Yields the ids of cases whose outbox holds undelivered pushes, finished cases
+   * included. Redis deletes a list when its last element is popped, so an outbox key
+   * exists exactly while a push waits. Walks the key space with SCAN, in O(keys) per walk.
+   */
+  async *casesWithPendingPushes(): AsyncGenerator<string> {
+    const outboxKey = this.keys.outbox('*');
+    // The prefix is matched literally: SCAN MATCH would read * ? [ ] \\ in it as a pattern.
+    const literalPrefix = outboxKey.slice(0, outboxKey.indexOf('{') + 1).replace(/[*?[\]\\]/g, '\\$&');
+    const pattern = `${literalPrefix}*}:outbox`;
+    for await (const keys of this.redis.scanStream({ match: pattern, count: 500 }) as AsyncIterable<
+      string[]
+    >) {
+      for (const key of keys) {
+        const caseId = key.slice(key.indexOf('{') + 1, key.lastIndexOf('}'));
+        if (caseId !== '') yield caseId;
+      }
+    }
+  }
+}
+
+/** Case fields a deadline scan reads; never the encrypted form. */
+const DEADLINE_META_FIELDS = [
+  'caseId',
+  'platformCaseId',
+  'status',
+  'createdAt',
+  'itemKeys',
+  'promiseDueAt',
+  'promiseDueProvisional',
+] as const;
+
+export interface CaseDeadlineView {
+  meta: Pick<CaseMeta, (typeof DEADLINE_META_FIELDS)[number]>;
+  items: ItemRecord[];
+}
+
+/** A field change made by updateItemAndPush, with the trail event that records it. */
+export interface ItemFieldChange {
+  fields: Partial<Omit<ItemRecord, 'caseId' | 'itemKey' | 'state' | 'version' | 'updatedAt'>>;
+  eventType: string;
+  detail: string;
+}
+
+export interface PromiseChange {
+  promiseDueAt: string;
+  promiseDueProvisional: boolean;
+  /** Trail detail, e.g. the old and the new due time. */
+  detail: string;
+}
+
+function zipFields(names: readonly string[], values: Array<string | null>): Record<string, string> {
+  const fields: Record<string, string> = {};
+  names.forEach((name, index) => {
+    const value = values[index];
+    if (value !== null && value !== undefined) fields[name] = value;
+  });
+  return fields;
 }

@@ -48,6 +48,10 @@ export interface ItemRecord {
   receivedAt?: string;
   dueAt?: string;
   dueProvisional?: boolean;
+  /** Highest deadline warning pushed to the platform for the due time in `deadlineWarningDueAt`. */
+  deadlineWarning?: DeadlineWarning;
+  /** The due time the warning was raised against; a recomputed due time voids the warning. */
+  deadlineWarningDueAt?: string;
   reason?: string;
   legalBasis?: string;
   /** Informational message in Chinese, e.g. for items that need no application. */
@@ -56,6 +60,10 @@ export interface ItemRecord {
   lastError?: string;
   updatedAt: string;
 }
+
+/** Deadline warnings in rising order. The sweeper pushes each at most once per item and due time. */
+export const DEADLINE_WARNINGS = ['at-risk', 'overdue'] as const;
+export type DeadlineWarning = (typeof DEADLINE_WARNINGS)[number];
 
 export interface StoredMaterial {
   sha256: string;
@@ -100,6 +108,10 @@ export interface PushItem {
   receiptNo?: string;
   dueAt?: string;
   dueProvisional?: boolean;
+  /** Time left out of the due time, in Chinese from the bundle, e.g. 制证和邮寄时间. */
+  dueExcludes?: string;
+  /** Present while the item is not finished and its current due time is at risk or past. */
+  deadlineWarning?: DeadlineWarning;
   reason?: string;
   legalBasis?: string;
   message?: string;
@@ -113,4 +125,7 @@ export interface StatusPush {
   caseStatus: CaseStatus;
   changedAt: string;
   items: PushItem[];
+  /** Present on a push that reports a recomputed promise due time of the whole case. */
+  promiseDueAt?: string;
+  promiseDueProvisional?: boolean;
 }

@@ -13,7 +13,15 @@ interface CodeTable {
   name: string;
   source: string;
   notes: string[];
-  values: { code: string; label: string; kind?: string; placeholder?: boolean }[];
+  values: {
+    code: string;
+    label: string;
+    kind?: string;
+    placeholder?: boolean;
+    verified?: boolean;
+    validFrom?: string;
+    validTo?: string;
+  }[];
 }
 
 function readJson<T>(relativePath: string): T {
@@ -39,6 +47,19 @@ const CODE_TABLES: Record<string, string> = {
 
 function readCodeTable(fileName: string): CodeTable {
   return readJson<CodeTable>(`${CONTRACT}codes/${fileName}`);
+}
+
+/** District codes a case submitted on `date` may carry (validFrom and validTo are inclusive). */
+function valuesInForce(date: string): CodeTable['values'] {
+  return readCodeTable('districts.json').values.filter(
+    (value) => (value.validFrom ?? '0000-00-00') <= date && date <= (value.validTo ?? '9999-99-99'),
+  );
+}
+
+function countInForce(date: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of valuesInForce(date)) counts[value.kind ?? ''] = (counts[value.kind ?? ''] ?? 0) + 1;
+  return counts;
 }
 
 const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -341,20 +362,40 @@ describe('code tables', () => {
     expect(codes).toEqual([...expected, '97', '98']);
   });
 
-  it('list the Chongqing districts and counties', () => {
-    const values = readCodeTable('districts.json').values;
-    const countBy = (kind: string): number => values.filter((value) => value.kind === kind).length;
-    expect(countBy('district')).toBe(26);
-    expect(countBy('county')).toBe(12);
-    expect(countBy('functional-area')).toBe(3);
-    for (const value of values) expect(value.code, value.label).toMatch(/^50[0-9]{4}$/);
+  it('list the Chongqing districts and counties before the 2025 reorganisation', () => {
+    // 26 districts, 8 counties and 4 autonomous counties, and three functional areas.
+    expect(countInForce('2025-09-29')).toEqual({ district: 26, county: 12, 'functional-area': 3 });
   });
 
-  it('mark functional area codes as placeholders', () => {
+  it('list the Chongqing districts and counties after the 2025 reorganisation', () => {
+    // 江北区 and 渝北区 became 两江新区: 25 districts, 8 counties and 4 autonomous counties.
+    expect(countInForce('2026-01-25')).toEqual({ district: 25, county: 12, 'functional-area': 2 });
+  });
+
+  it('accept old and new codes during the changeover', () => {
+    const inForce = (date: string): string[] => valuesInForce(date).map((value) => value.code);
+    expect(inForce('2025-11-06')).not.toContain('500157');
+    expect(inForce('2025-11-07')).toEqual(expect.arrayContaining(['500105', '500112', '500157']));
+    expect(inForce('2026-01-24')).toEqual(expect.arrayContaining(['500105', '500112', '500157']));
+    expect(inForce('2026-01-25')).not.toContain('500105');
+    expect(inForce('2026-01-25')).not.toContain('500112');
+  });
+
+  it('give every district a six-digit Chongqing code and dates', () => {
+    for (const value of readCodeTable('districts.json').values) {
+      expect(value.code, value.label).toMatch(/^50[0-9]{4}$/);
+      for (const date of [value.validFrom, value.validTo]) {
+        if (date !== undefined) expect(date, value.code).toMatch(/^20[0-9]{2}-[0-9]{2}-[0-9]{2}$/);
+      }
+    }
+  });
+
+  it('mark functional area codes as unverified placeholders', () => {
     const table = readCodeTable('districts.json');
     const functionalAreas = table.values.filter((value) => value.kind === 'functional-area');
     expect(functionalAreas.every((value) => value.placeholder === true)).toBe(true);
-    expect(table.notes.some((note) => note.startsWith('PLACEHOLDER'))).toBe(true);
+    expect(functionalAreas.every((value) => value.verified === false)).toBe(true);
+    expect(table.notes.some((note) => note.startsWith('PLACEHOLDER, UNVERIFIED'))).toBe(true);
   });
 
   it('give sex codes their GB/T 2261.1 labels', () => {

@@ -1,0 +1,49 @@
+/**
+ * Admin route listing unfinished items that are at risk or overdue:
+ * GET /v1/admin/deadlines?state=at-risk|overdue&department=<key>. Registered inside the
+ * admin scope, so the operator guard applies.
+ */
+import type { FastifyInstance } from 'fastify';
+import {
+  LISTED_DEADLINE_STATES,
+  parseDeadlineState,
+  type DeadlineListFilter,
+  type DeadlineListing,
+} from '../deadlines/deadline-list.ts';
+
+export interface DeadlineRouteDeps {
+  list(filter: DeadlineListFilter): Promise<DeadlineListing>;
+}
+
+interface DeadlineQuery {
+  state?: string;
+  department?: string;
+}
+
+export function registerDeadlineRoutes(app: FastifyInstance, deps: DeadlineRouteDeps): void {
+  app.get<{ Querystring: DeadlineQuery }>('/v1/admin/deadlines', async (request, reply) => {
+    const { state: stateText, department } = request.query;
+    const state = parseDeadlineState(stateText);
+    if (state === null) {
+      // TODO: use a registry code for invalid query parameters once src/api/errors.ts and
+      // docs/errors.md have one; until then this body imitates the registry's shape.
+      return reply.status(400).send({
+        code: 'LB_ERR_REQUEST_INVALID_QUERY',
+        message: '查询参数有误，请按明细修改后重试。',
+        details: [
+          {
+            code: 'LB_ERR_REQUEST_INVALID_QUERY',
+            pointer: '/state',
+            message: `state 应为 ${LISTED_DEADLINE_STATES.join(' 或 ')}，收到 "${String(stateText)}"。`,
+          },
+        ],
+      });
+    }
+
+    const filter: DeadlineListFilter = {};
+    if (state) filter.state = state;
+    if (department) filter.department = department;
+    const listing = await deps.list(filter);
+    return { ...listing, count: listing.items.length };
+  });
+}
