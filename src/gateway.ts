@@ -260,6 +260,7 @@ export async function startGateway(
       logger,
       presentItem,
       maxUploadBytes: config.maxUploadBytes,
+      maxCaseUploadBytes: config.maxCaseUploadBytes,
       operatorTokens: config.operatorTokens,
       adminRoutes: [createAdminRoutes({ deadLetters, failedJobs, breakerStatus }), deadlines.adminRoutes()],
       calendarReadiness: () => deadlines.readiness(),

@@ -12,6 +12,7 @@ import {
   EffectCounter,
   FaultInjector,
   handleFaultControl,
+  replyWhileDown,
   runWithFaults,
   sendCallbackCopies,
   truncateReply,
@@ -148,6 +149,11 @@ class HrssGatewaySimulation {
     if (url.pathname !== HRSS_GATEWAY_PATH) return { status: 404, body: 'not found' };
     if (request.method !== 'POST')
       return { status: 405, headers: { allow: 'POST' }, body: 'method not allowed' };
+
+    const down = replyWhileDown(this.faults, request, () =>
+      this.errorReply(RET_CODES.systemError, '系统繁忙，请稍后重试'),
+    );
+    if (down !== undefined) return down;
 
     const read = this.readRequest(body);
     if ('reply' in read) return read.reply;

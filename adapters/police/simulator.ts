@@ -12,6 +12,7 @@ import {
   EffectCounter,
   FaultInjector,
   handleFaultControl,
+  replyWhileDown,
   runWithFaults,
   truncateReply,
   type FaultInjectingSimulator,
@@ -150,6 +151,9 @@ class PoliceServiceSimulation {
     if (request.method === 'GET' && url.search.toLowerCase() === '?wsdl') return this.wsdlReply();
     if (request.method !== 'POST')
       return { status: 405, headers: { allow: 'GET, POST' }, body: 'method not allowed' };
+
+    const down = replyWhileDown(this.faults, request, () => faultReply('server-fault'));
+    if (down !== undefined) return down;
 
     const parsed = this.readRequest(request, body);
     if ('reply' in parsed) return parsed.reply;

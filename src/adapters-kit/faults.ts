@@ -358,6 +358,21 @@ export async function runWithFaults(
   return reply;
 }
 
+/**
+ * Returns the downtime reply for a request, or undefined while the department is up. A
+ * simulator that parses a request before `runWithFaults` calls it first, so a down
+ * department reads nothing.
+ */
+export function replyWhileDown(
+  injector: FaultInjector,
+  incoming: IncomingMessage,
+  transientReply: () => SimulatorReply,
+): SimulatorReply | undefined {
+  const action = downtimeAction(injector.downtime());
+  if (action === undefined) return undefined;
+  return action.kind === 'reset' ? resetConnection(incoming) : transientReply();
+}
+
 /** Maps a downtime mode to the fault it behaves like: the transient error, or a reset before processing. */
 function downtimeAction(mode: DowntimeMode | undefined): FaultAction | undefined {
   if (mode === 'unavailable') return { kind: 'error' };

@@ -4,6 +4,7 @@
  * admin scope, so the operator guard applies.
  */
 import type { FastifyInstance } from 'fastify';
+import { GatewayError } from './errors.ts';
 import {
   LISTED_DEADLINE_STATES,
   parseDeadlineState,
@@ -21,23 +22,17 @@ interface DeadlineQuery {
 }
 
 export function registerDeadlineRoutes(app: FastifyInstance, deps: DeadlineRouteDeps): void {
-  app.get<{ Querystring: DeadlineQuery }>('/v1/admin/deadlines', async (request, reply) => {
+  app.get<{ Querystring: DeadlineQuery }>('/v1/admin/deadlines', async (request) => {
     const { state: stateText, department } = request.query;
     const state = parseDeadlineState(stateText);
     if (state === null) {
-      // TODO: use a registry code for invalid query parameters once src/api/errors.ts and
-      // docs/errors.md have one; until then this body imitates the registry's shape.
-      return reply.status(400).send({
-        code: 'LB_ERR_REQUEST_INVALID_QUERY',
-        message: '查询参数有误，请按明细修改后重试。',
-        details: [
-          {
-            code: 'LB_ERR_REQUEST_INVALID_QUERY',
-            pointer: '/state',
-            message: `state 应为 ${LISTED_DEADLINE_STATES.join(' 或 ')}，收到 "${String(stateText)}"。`,
-          },
-        ],
-      });
+      throw new GatewayError('LB_ERR_REQUEST_INVALID_QUERY', [
+        {
+          code: 'LB_ERR_REQUEST_INVALID_QUERY',
+          pointer: '/state',
+          message: `state 应为 ${LISTED_DEADLINE_STATES.join(' 或 ')}，收到 "${String(stateText)}"。`,
+        },
+      ]);
     }
 
     const filter: DeadlineListFilter = {};

@@ -1,17 +1,8 @@
 /** Health and metrics routes for operators and orchestrators. */
 
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { CalendarReadiness } from '../deadlines/index.ts';
 import { GatewayError } from './errors.ts';
 import type { ApiDeps } from './server.ts';
-
-// Adds an optional dependency to ApiDeps from here, next to the only route that reads it.
-declare module './server.ts' {
-  interface ApiDeps {
-    /** Calendar coverage for readiness: a missing year is a warning, never a 503. */
-    calendarReadiness?: () => CalendarReadiness;
-  }
-}
 
 export function registerOperationsRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/health/live', async () => ({ status: 'ok' }));

@@ -20,6 +20,7 @@ import { operatorGuard } from './operator-auth.ts';
 import { registerOperationsRoutes } from './operations-routes.ts';
 import { registerPlatformRoutes } from './platform-routes.ts';
 import { GatewayError } from './errors.ts';
+import type { CalendarReadiness } from '../deadlines/index.ts';
 
 export interface ApiDeps {
   intake: IntakeService;
@@ -40,6 +41,8 @@ export interface ApiDeps {
   maxFiles?: number;
   /** Limit of all uploaded files of one case together; four files of `maxUploadBytes` when absent. */
   maxCaseUploadBytes?: number;
+  /** Calendar coverage for readiness: a missing year is a warning, never a 503. */
+  calendarReadiness?: () => CalendarReadiness;
 }
 
 /** Maps framework and multipart errors to registry codes; anything unknown is a 500. */

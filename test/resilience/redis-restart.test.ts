@@ -40,7 +40,7 @@ describe('redis restart', () => {
     redis = await startTestRedis();
     env = await startResilienceEnvironment({
       redisUrl: redis.url,
-      logger: createLogger({ level: 'debug', file: '/tmp/lianban-restart.log' }),
+      logger: createLogger({ level: 'silent' }),
     });
     firstCaseId = await submitTypicalCase(env);
     before = await waitForCase(env, firstCaseId, 60_000);
