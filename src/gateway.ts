@@ -261,6 +261,7 @@ export async function startGateway(
       presentItem,
       maxUploadBytes: config.maxUploadBytes,
       maxCaseUploadBytes: config.maxCaseUploadBytes,
+      promiseExcludes: bundle.definition.promiseExcludes,
       operatorTokens: config.operatorTokens,
       adminRoutes: [createAdminRoutes({ deadLetters, failedJobs, breakerStatus }), deadlines.adminRoutes()],
       calendarReadiness: () => deadlines.readiness(),

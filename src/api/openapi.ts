@@ -168,6 +168,10 @@ function caseStatusSchema(): JsonObject {
       createdAt: { type: 'string', format: 'date-time' },
       promiseDueAt: { type: 'string', format: 'date-time' },
       promiseDueProvisional: { type: 'boolean' },
+      promiseExcludes: {
+        type: 'string',
+        description: 'Time the 9-working-day promise does not count (不计入承诺时限的时间)',
+      },
       flags: {
         type: 'array',
         items: { type: 'string' },
@@ -186,6 +190,15 @@ function caseStatusSchema(): JsonObject {
             department: { type: 'string' },
             receiptNo: { type: 'string' },
             dueAt: { type: 'string', format: 'date-time' },
+            dueProvisional: {
+              type: 'boolean',
+              description:
+                'True while the holiday table of the due year is not loaded (Monday to Friday counted)',
+            },
+            dueExcludes: { type: 'string', description: 'Time the item deadline does not count' },
+            deadlineWarning: { enum: ['at-risk', 'overdue'] },
+            receivedAt: { type: 'string', format: 'date-time' },
+            message: { type: 'string', description: 'Informational message (Chinese)' },
             reason: { type: 'string', description: 'Rejection reason (不予受理的理由)' },
             legalBasis: { type: 'string', description: 'Legal basis (依据)' },
             documents: { type: 'array', items: { type: 'object' } },

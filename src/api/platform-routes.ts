@@ -99,6 +99,7 @@ export async function registerPlatformRoutes(app: FastifyInstance, deps: ApiDeps
       createdAt: meta.createdAt,
       promiseDueAt: meta.promiseDueAt,
       promiseDueProvisional: meta.promiseDueProvisional,
+      promiseExcludes: deps.promiseExcludes,
       flags: meta.flags,
       items: items.map((item) => ({
         ...deps.presentItem(item),

@@ -41,6 +41,8 @@ export interface ApiDeps {
   maxFiles?: number;
   /** Limit of all uploaded files of one case together; four files of `maxUploadBytes` when absent. */
   maxCaseUploadBytes?: number;
+  /** Time the bundle's promise does not count, shown beside `promiseDueAt`. */
+  promiseExcludes?: string;
   /** Calendar coverage for readiness: a missing year is a warning, never a 503. */
   calendarReadiness?: () => CalendarReadiness;
 }

@@ -56,6 +56,8 @@ export interface BundleDefinition {
   version: string;
   name: string;
   promiseWorkingDays: number;
+  /** Time the bundle's promise does not count (Chinese, as the platform shows it). */
+  promiseExcludes?: string;
   firstItem: string;
   departments: Record<string, { name: string; online: boolean }>;
   materials: Record<string, MaterialDefinition>;

@@ -19,7 +19,8 @@
  *   5. deletes the dead letter.
  * Replays across all processes are throttled to `replaysPerSecond`.
  *
- * API (kept stable; the admin API, the CLI and the fault suite call it):
+ * API (kept stable; the admin API, the CLI and the fault suite call it). A running
+ * gateway exposes its instance as `Gateway.deadLetters`.
  *
  *   new DeadLetterService(deps: DeadLetterDeps)
  *   record(entry: NewDeadLetter): Promise<void>

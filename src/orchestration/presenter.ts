@@ -1,4 +1,4 @@
-/** What the platform sees of an item: states and result documents, no personal data. */
+/** Builds what the platform receives about an item: states and result documents, no personal data. */
 import type { Bundle } from '../bundle/bundle.ts';
 import {
   TERMINAL_ITEM_STATES,

@@ -22,7 +22,11 @@ import {
   parseFaultSettings,
   type FaultInjectingSimulator,
 } from '../../src/adapters-kit/faults.ts';
-import { DepartmentError, TransientDepartmentError } from '../../src/adapters-kit/errors.ts';
+import {
+  DepartmentError,
+  PermanentDepartmentError,
+  TransientDepartmentError,
+} from '../../src/adapters-kit/errors.ts';
 import type {
   AdapterOptions,
   DepartmentAdapter,
@@ -151,6 +155,17 @@ describe.each(SETUPS)('$department simulator faults', (setup) => {
     expect(during).toBeInstanceOf(TransientDepartmentError);
     expect(after.receiptNo).not.toBe('');
     expect(registered(request)).toBe(1);
+  });
+
+  it('reads nothing while down', async () => {
+    const wrongSecret = setup.adapter({ baseUrl: simulator.url, secret: 'not-the-department-secret' });
+    const upError = await captureError(wrongSecret.submit(newRequest()));
+    simulator.setFaults({ downForMs: 60_000 });
+
+    const downError = await captureError(wrongSecret.submit(newRequest()));
+
+    expect(upError).toBeInstanceOf(PermanentDepartmentError);
+    expect(downError).toBeInstanceOf(TransientDepartmentError);
   });
 
   it('resets connections while down in reset mode', async () => {
