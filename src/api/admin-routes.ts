@@ -118,15 +118,13 @@ async function runChecked<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-// NOTE: the registry has no code for an invalid admin request yet, so these responses use
-// LB_ERR_REQUEST_INVALID_JSON with a detail that points at the field.
 function invalidField(field: string): GatewayError {
   const detail = {
     code: 'LB_ERR_FIELD_SCHEMA',
     pointer: `/${field}`,
     message: FIELD_MESSAGES[field] ?? '字段不符合规范',
   };
-  return new GatewayError('LB_ERR_REQUEST_INVALID_JSON', [detail]);
+  return new GatewayError('LB_ERR_ADMIN_REQUEST_INVALID', [detail]);
 }
 
 function readBody(request: FastifyRequest): Record<string, unknown> {

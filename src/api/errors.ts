@@ -14,6 +14,7 @@ export const ERRORS = {
     message: '不支持的请求类型，请使用 application/json 或 multipart/form-data。',
   },
   LB_ERR_REQUEST_INVALID_QUERY: { status: 400, message: '查询参数有误，请按明细修改后重试。' },
+  LB_ERR_ADMIN_REQUEST_INVALID: { status: 400, message: '运维请求参数有误，请按明细修改后重试。' },
   LB_ERR_REQUEST_TOO_LARGE: { status: 413, message: '请求或文件超过大小限制，请压缩后重新提交。' },
   LB_ERR_AUTH_MISSING: { status: 401, message: '请求缺少签名信息，请按接口规范签名后重新提交。' },
   LB_ERR_AUTH_INVALID: { status: 401, message: '请求签名无效或已过期，请重新签名后提交。' },
