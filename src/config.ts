@@ -206,7 +206,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     policePollIntervalMs: integer(env, 'LIANBAN_POLICE_POLL_INTERVAL_MS', 5_000),
     departmentAttempts: integer(env, 'LIANBAN_DEPARTMENT_ATTEMPTS', 8),
     maxUploadBytes: integer(env, 'LIANBAN_MAX_UPLOAD_BYTES', 10 * 1024 * 1024),
-    maxCaseUploadBytes: integer(env, 'LIANBAN_MAX_CASE_UPLOAD_BYTES', 40 * 1024 * 1024),
+    maxCaseUploadBytes: integer(
+      env,
+      'LIANBAN_MAX_CASE_UPLOAD_BYTES',
+      4 * integer(env, 'LIANBAN_MAX_UPLOAD_BYTES', 10 * 1024 * 1024),
+    ),
     deadlineSweepIntervalMs: integer(env, 'LIANBAN_DEADLINE_SWEEP_INTERVAL_MS', 60_000),
     deadlineAtRiskWorkingDays: integer(env, 'LIANBAN_DEADLINE_AT_RISK_WORKING_DAYS', 1),
     calendarReloadIntervalMs: integer(env, 'LIANBAN_CALENDAR_RELOAD_INTERVAL_MS', 60_000),

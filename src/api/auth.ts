@@ -110,14 +110,14 @@ export class PlatformAuthenticator {
       throw new GatewayError('LB_ERR_AUTH_INVALID');
     }
 
-    const fresh = await this.redis.set(
-      `${this.nonceKeyPrefix}:${appId}:${nonce}`,
-      '1',
-      'EX',
-      REPLAY_WINDOW_SECONDS * 2,
-      'NX',
-    );
-    if (fresh !== 'OK') throw new GatewayError('LB_ERR_AUTH_REPLAYED');
+    // The nonce is stored with a token of this request: when a reconnecting Redis client
+    // re-sends this SET after it was applied, the stored token is ours, not a replay.
+    const nonceKey = `${this.nonceKeyPrefix}:${appId}:${nonce}`;
+    const token = randomBytes(8).toString('hex');
+    const fresh = await this.redis.set(nonceKey, token, 'EX', REPLAY_WINDOW_SECONDS * 2, 'NX');
+    if (fresh !== 'OK' && (await this.redis.get(nonceKey)) !== token) {
+      throw new GatewayError('LB_ERR_AUTH_REPLAYED');
+    }
     return appId;
   }
 }

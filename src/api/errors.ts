@@ -22,6 +22,7 @@ export const ERRORS = {
   LB_ERR_AUTH_OPERATOR: { status: 401, message: '运维接口需要有效的运维令牌（Authorization: Bearer）。' },
   LB_ERR_CASE_INVALID: { status: 422, message: '办件材料或表单有误，请按明细逐项修改后一次性重新提交。' },
   LB_ERR_CASE_CONFLICT: { status: 409, message: '该办件编号已用不同内容提交过，请核对办件编号。' },
+  LB_ERR_CASE_IN_PROGRESS: { status: 503, message: '该办件正在受理中，请稍后以相同内容重新提交。' },
   LB_ERR_CASE_NOT_FOUND: { status: 404, message: '未找到该办件。' },
   LB_ERR_DOCUMENT_NOT_FOUND: { status: 404, message: '未找到该文书。' },
   LB_ERR_CALLBACK_DEPARTMENT_UNKNOWN: { status: 404, message: '未知的部门。' },

@@ -85,6 +85,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (gatewayError.status === 413 || gatewayError.code === 'LB_ERR_REQUEST_MULTIPART_INVALID') {
       void reply.header('connection', 'close');
     }
+    if (gatewayError.status === 503) void reply.header('retry-after', '5');
     void reply.status(gatewayError.status).send(gatewayError.toBody());
   });
 

@@ -142,7 +142,10 @@ export class IntakeService {
       );
     }
     if (created.outcome === 'in_flight') {
-      return { httpStatus: 202, answer: JSON.parse(created.answer) as IntakeAnswer, duplicate: true };
+      // The first request has claimed the case but not stored it yet. A 202 now would
+      // promise a case that may never be written, so the platform is asked to retry.
+      this.logger.warn({ caseId: created.caseId }, 'identical request while the case is still being stored');
+      throw new GatewayError('LB_ERR_CASE_IN_PROGRESS');
     }
     const stored = JSON.parse(created.meta.answer) as IntakeAnswer;
     if (created.outcome === 'created') {

@@ -166,6 +166,14 @@ export class DepartmentWorkers {
     const due = definition.deadline
       ? this.deps.calendar.dueAt(new Date(receipt.receivedAt), definition.deadline.workingDays)
       : undefined;
+    if (due?.provisional) {
+      // The sweeper counts provisional due times once per item; receipt only logs them.
+      const { caseId, itemKey, department } = item;
+      this.deps.logger.warn(
+        { caseId, itemKey, department, dueAt: due.dueAt },
+        'due time is provisional: calendar year missing',
+      );
+    }
     await this.deps.orchestrator.moveItem(item.caseId, item.itemKey, ['dispatched'], {
       state: 'submitted',
       receiptNo: receipt.receiptNo,

@@ -34,6 +34,31 @@ return pushSeq
 
 const MAX_TRANSITION_TRIES = 8;
 
+/**
+ * Writes a new case once: the meta hash, every item hash, the first trail event and the
+ * first push. It does nothing when the meta hash exists, so a request that took over a
+ * stale claim cannot overwrite what the first writer stored meanwhile.
+ * KEYS: meta, trail, outbox, item… ARGV: meta fields, trail event, push, item fields…
+ */
+const WRITE_CASE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local function write(key, encoded)
+  for name, value in pairs(cjson.decode(encoded)) do redis.call('HSET', key, name, value) end
+end
+write(KEYS[1], ARGV[1])
+for index = 4, #KEYS do write(KEYS[index], ARGV[index]) end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('RPUSH', KEYS[3], ARGV[3])
+return 1
+`;
+
+/** Deletes the platform claim only if it still names this case id. */
+const RELEASE_CLAIM_SCRIPT = `
+local raw = redis.call('GET', KEYS[1])
+if raw and string.find(raw, ARGV[1], 1, true) then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 export interface NewItem {
   itemKey: string;
   department: string;
@@ -79,8 +104,12 @@ interface PlatformClaim {
   fingerprint: Record<string, string>;
 }
 
-/** How long a claim may stay without its case before an identical request takes it over. */
-const STALE_CLAIM_MS = 60_000;
+/**
+ * How long a claim may stay without its case before an identical request takes it over.
+ * Writing a case takes milliseconds, and the write is a no-op when the case exists, so a
+ * takeover never writes a case twice.
+ */
+const STALE_CLAIM_MS = 15_000;
 /** How long an identical request waits for the first one to finish writing the case. */
 const CLAIM_WAIT_MS = 2_000;
 const CLAIM_POLL_MS = 50;
@@ -150,6 +179,7 @@ export class CaseStore {
     private readonly formatPushItem: (item: ItemRecord) => PushItem,
   ) {
     redis.defineCommand('lianbanTransition', { numberOfKeys: 4, lua: TRANSITION_SCRIPT });
+    redis.defineCommand('lianbanReleaseClaim', { numberOfKeys: 1, lua: RELEASE_CLAIM_SCRIPT });
   }
 
   /**
@@ -170,7 +200,16 @@ export class CaseStore {
       claimedAtMs: Date.now(),
       fingerprint: input.fingerprint ?? {},
     };
-    if ((await this.redis.set(key, JSON.stringify(claim), 'NX')) === 'OK') return this.storeCase(input);
+    if ((await this.redis.set(key, JSON.stringify(claim), 'NX')) === 'OK') {
+      try {
+        return await this.storeCase(input);
+      } catch (error) {
+        // Without its case the claim would turn every retry of this request into "in
+        // progress"; releasing it lets the platform's retry store the case.
+        await this.releaseClaim(key, input.caseId);
+        throw error;
+      }
+    }
 
     const existing = parseClaim(await this.redis.get(key));
     if (!existing)
@@ -202,6 +241,16 @@ export class CaseStore {
 
     await this.redis.set(key, JSON.stringify({ ...existing, claimedAtMs: Date.now() }));
     return this.storeCase({ ...input, caseId: existing.caseId, answer: existing.answer });
+  }
+
+  private async releaseClaim(key: string, caseId: string): Promise<void> {
+    try {
+      await (
+        this.redis as Redis & { lianbanReleaseClaim(key: string, caseId: string): Promise<number> }
+      ).lianbanReleaseClaim(key, JSON.stringify(caseId));
+    } catch {
+      // Redis is unreachable; the claim turns stale and the next identical request takes it over.
+    }
   }
 
   private async storeCase(input: NewCase): Promise<CreateResult> {
@@ -269,14 +318,21 @@ export class CaseStore {
     };
     const event: TrailEvent & { seq: number } = { seq: 1, at: now, type: 'case.accepted' };
 
-    const transaction = this.redis.multi();
-    transaction.hset(this.keys.caseMeta(input.caseId), encodeFields(meta));
-    for (const item of items)
-      transaction.hset(this.keys.item(input.caseId, item.itemKey), encodeFields(item));
-    transaction.rpush(this.keys.trail(input.caseId), JSON.stringify(event));
-    transaction.rpush(this.keys.outbox(input.caseId), JSON.stringify({ sequence: 1, ...firstPush }));
-    transaction.sadd(this.keys.activeCases(), input.caseId);
-    await transaction.exec();
+    const keys = [
+      this.keys.caseMeta(input.caseId),
+      this.keys.trail(input.caseId),
+      this.keys.outbox(input.caseId),
+      ...items.map((item) => this.keys.item(input.caseId, item.itemKey)),
+    ];
+    const args = [
+      JSON.stringify(encodeFields(meta)),
+      JSON.stringify(event),
+      JSON.stringify({ sequence: 1, ...firstPush }),
+      ...items.map((item) => JSON.stringify(encodeFields(item))),
+    ];
+    await this.redis.eval(WRITE_CASE_SCRIPT, keys.length, ...keys, ...args);
+    // The active set is a key of its own (another Cluster slot), so it is added after the script.
+    await this.redis.sadd(this.keys.activeCases(), input.caseId);
   }
 
   async getCase(caseId: string): Promise<CaseMeta | null> {
