@@ -111,7 +111,9 @@ export async function runDemo(): Promise<number> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redis = await findOrStartRedis(redisUrl);
   if (redis.private)
-    console.log(`No Redis responded at ${redisUrl}, so the demo started a private redis-server at ${redis.url}.`);
+    console.log(
+      `No Redis responded at ${redisUrl}, so the demo started a private redis-server at ${redis.url}.`,
+    );
   else console.log(`Using Redis at ${redis.url} (keys under a fresh prefix, removed at the end).`);
 
   const logFile = join(tmpdir(), `lianban-demo-${process.pid}.log`);
