@@ -41,7 +41,7 @@ import {
   type Packet,
   type PacketHead,
 } from './packet.ts';
-import { requiredText, XmlRejectedError, type XmlNode } from './xml.ts';
+import { requiredText, XmlRejectedError, type XmlNode } from '../../src/adapters-kit/xml.ts';
 
 export function createHrssAdapter(options: AdapterOptions): DepartmentAdapter {
   const http = new DepartmentHttpClient('hrss', options.timeouts);

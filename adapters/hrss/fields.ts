@@ -5,7 +5,7 @@
  * contracts/hrss/hrss-packet.xsd.
  */
 import { isGbkEncodable } from './packet.ts';
-import { childNode, childText, containsNonXmlCharacter, type XmlNode } from './xml.ts';
+import { childNode, childText, containsNonXmlCharacter, type XmlNode } from '../../src/adapters-kit/xml.ts';
 
 /** `flag` is a boolean written as the department's `1` or `0`. */
 export type FieldType = 'text' | 'flag' | 'date';

@@ -11,7 +11,13 @@
 import { XMLBuilder } from 'fast-xml-parser';
 import iconv from 'iconv-lite';
 import { hexDigestsEqual, hmacSha256Hex, sha256Hex } from '../../src/adapters-kit/signing.ts';
-import { childNode, isXmlNode, parseXmlDocument, XmlRejectedError, type XmlNode } from './xml.ts';
+import {
+  childNode,
+  isXmlNode,
+  parseXmlDocument,
+  XmlRejectedError,
+  type XmlNode,
+} from '../../src/adapters-kit/xml.ts';
 
 export const HRSS_GATEWAY_PATH = '/hrss/gateway';
 export const HRSS_CONTENT_TYPE = 'text/xml; charset=GBK';

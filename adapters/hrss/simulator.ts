@@ -45,7 +45,13 @@ import {
   type Packet,
   type PacketHead,
 } from './packet.ts';
-import { childNode, childNodes, requiredText, XmlRejectedError, type XmlNode } from './xml.ts';
+import {
+  childNode,
+  childNodes,
+  requiredText,
+  XmlRejectedError,
+  type XmlNode,
+} from '../../src/adapters-kit/xml.ts';
 
 /** One-shot faults that `injectFault` queues for the next packets. */
 export type HrssFault =

@@ -38,7 +38,13 @@ import {
   type SoapMessage,
 } from './soap.ts';
 import { normalizeDateTime } from './time.ts';
-import { childNode, childNodes, requiredText, XmlRejectedError, type XmlNode } from './xml.ts';
+import {
+  childNode,
+  childNodes,
+  requiredText,
+  XmlRejectedError,
+  type XmlNode,
+} from '../../src/adapters-kit/xml.ts';
 
 export function createPoliceAdapter(options: AdapterOptions): DepartmentAdapter {
   const client = new PoliceSoapClient(options);

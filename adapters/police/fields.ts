@@ -4,7 +4,7 @@
  * rebuilds a form from the XML with the same tables, so both sides agree. A test keeps
  * the element names and their order equal to the sequences in the WSDL's schema.
  */
-import { childNode, childText, containsNonXmlCharacter, type XmlNode } from './xml.ts';
+import { childNode, childText, containsNonXmlCharacter, type XmlNode } from '../../src/adapters-kit/xml.ts';
 
 export type FieldType = 'text' | 'boolean' | 'date';
 

@@ -43,7 +43,14 @@ import {
   type PoliceRequestHeader,
 } from './soap.ts';
 import { formatBeijingTime } from './time.ts';
-import { childNode, childNodes, childText, requiredText, XmlRejectedError, type XmlNode } from './xml.ts';
+import {
+  childNode,
+  childNodes,
+  childText,
+  requiredText,
+  XmlRejectedError,
+  type XmlNode,
+} from '../../src/adapters-kit/xml.ts';
 
 const WSDL_TEMPLATE = readFileSync(
   new URL('../../contracts/police/police-service.wsdl', import.meta.url),

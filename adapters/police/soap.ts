@@ -12,7 +12,7 @@ import {
   requiredText,
   XmlRejectedError,
   type XmlNode,
-} from './xml.ts';
+} from '../../src/adapters-kit/xml.ts';
 
 export const SOAP_ENVELOPE_NAMESPACE = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const POLICE_NAMESPACE = 'urn:lianban:police:v1';

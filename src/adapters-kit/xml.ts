@@ -1,8 +1,9 @@
 /**
- * Strict XML reading for police messages. fast-xml-parser accepts input that is not
- * well-formed and expands DOCTYPE entities, so every document is checked first. A
- * DOCTYPE is rejected outright, because it carries entity expansion and external entity
- * attacks. The text must then validate, with exactly one root element.
+ * Strict XML reading for department messages (SOAP envelopes, GBK packets).
+ * fast-xml-parser accepts input that is not well-formed and expands DOCTYPE entities,
+ * so every document is checked first. A DOCTYPE is rejected outright, because it
+ * carries entity expansion and external entity attacks. The text must then validate,
+ * with exactly one root element.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
