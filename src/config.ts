@@ -174,6 +174,25 @@ export function loadResilienceConfig(env: Env): ResilienceConfig {
   return config;
 }
 
+/** Variables that production requires and development replaces with defaults. */
+export const PRODUCTION_REQUIRED = [
+  'LIANBAN_DATA_KEYS',
+  'LIANBAN_DOCUMENTS_DIR',
+  ...DEPARTMENTS.flatMap((department) => [
+    `LIANBAN_${department.toUpperCase()}_URL`,
+    `LIANBAN_${department.toUpperCase()}_SECRET`,
+  ]),
+  'LIANBAN_PLATFORM_STATUS_URL',
+  'LIANBAN_PLATFORM_SECRET',
+  'LIANBAN_PLATFORM_CALLERS',
+  'LIANBAN_OPERATOR_TOKENS',
+];
+
+/** Returns the production-required variables that are unset, so development uses a default. */
+export function developmentDefaultsInUse(env: Env = process.env): string[] {
+  return PRODUCTION_REQUIRED.filter((name) => !env[name]);
+}
+
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const mode = env.NODE_ENV === 'production' ? 'production' : 'development';
   const host = env.HOST ?? '127.0.0.1';

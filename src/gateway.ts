@@ -82,6 +82,30 @@ function createAdapters(config: GatewayConfig): Map<string, DepartmentAdapter> {
   return adapters;
 }
 
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Returns a handler that logs a connection error at most once per interval and source,
+ * with the count of those left out, so a Redis outage does not flood the log.
+ */
+function rateLimitedErrorLog(logger: Logger, message: string): (source: string, error: Error) => void {
+  const lastLoggedAt = new Map<string, number>();
+  const suppressed = new Map<string, number>();
+  return (source, error) => {
+    const now = Date.now();
+    if (now - (lastLoggedAt.get(source) ?? 0) < ERROR_LOG_INTERVAL_MS) {
+      suppressed.set(source, (suppressed.get(source) ?? 0) + 1);
+      return;
+    }
+    logger.warn(
+      { source, suppressed: suppressed.get(source) ?? 0, err: { message: error.message } },
+      message,
+    );
+    lastLoggedAt.set(source, now);
+    suppressed.set(source, 0);
+  };
+}
+
 export async function startGateway(
   config: GatewayConfig,
   role: Role,
@@ -91,7 +115,8 @@ export async function startGateway(
   const metrics = new Metrics();
   const keys = new KeySpace(config.keyPrefix);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  redis.on('error', (error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
+  const logRedisError = rateLimitedErrorLog(logger, 'redis connection error');
+  redis.on('error', (error: Error) => logRedisError('gateway', error));
   const connection = { url: config.redisUrl, maxRetriesPerRequest: null };
   const { resilience } = config;
   await enforceRedisSafety(redis, {
@@ -111,6 +136,7 @@ export async function startGateway(
   const store = new CaseStore(redis, keys, cipher, presentItem);
   const adapters = createAdapters(config);
   const queues = new GatewayQueues(connection, keys, [...adapters.keys()], config.departmentAttempts);
+  queues.onError(rateLimitedErrorLog(logger, 'queue connection error'));
   // Tables an operator activated in Redis take part next to the contract files, also those
   // activated while the gateway runs.
   const deadlines = await DeadlineServices.create({

@@ -86,13 +86,10 @@ export class PlatformAuthenticator {
     const timestamp = read(HEADERS.timestamp);
     const nonce = read(HEADERS.nonce);
     const signature = read(HEADERS.signature);
+    const missing = Object.values(HEADERS).filter((name) => !read(name));
     if (!appId || !timestamp || !nonce || !signature) {
       throw new GatewayError('LB_ERR_AUTH_MISSING', [
-        {
-          code: 'LB_ERR_AUTH_MISSING',
-          pointer: '',
-          message: `缺少请求头 ${Object.values(HEADERS).join('、')} 中的一项或多项。`,
-        },
+        { code: 'LB_ERR_AUTH_MISSING', pointer: '', message: `缺少请求头：${missing.join('、')}。` },
       ]);
     }
 
@@ -101,13 +98,13 @@ export class PlatformAuthenticator {
     const expected = secret
       ? hmacSha256Hex(secret, signingString(method, path, timestamp, nonce, contentDigest))
       : '';
-    if (
-      !secret ||
-      !Number.isFinite(age) ||
-      age > REPLAY_WINDOW_SECONDS ||
-      !hexDigestsEqual(expected, signature)
-    ) {
-      throw new GatewayError('LB_ERR_AUTH_INVALID');
+    // Each failure names its cause, so clock skew is not mistaken for a wrong secret.
+    if (!secret) throw authInvalid(`未知的调用方 ${appId}，请检查 ${HEADERS.appId}。`);
+    if (!Number.isFinite(age) || age > REPLAY_WINDOW_SECONDS) {
+      throw authInvalid(`时间戳与网关时间相差超过 ${REPLAY_WINDOW_SECONDS} 秒，请校准时钟后重新签名。`);
+    }
+    if (!hexDigestsEqual(expected, signature)) {
+      throw authInvalid('签名不匹配，请检查密钥、签名串（方法、路径、时间戳、随机数、内容摘要）后重新签名。');
     }
 
     // The nonce is stored with a token of this request: when a reconnecting Redis client
@@ -120,4 +117,8 @@ export class PlatformAuthenticator {
     }
     return appId;
   }
+}
+
+function authInvalid(message: string): GatewayError {
+  return new GatewayError('LB_ERR_AUTH_INVALID', [{ code: 'LB_ERR_AUTH_INVALID', pointer: '', message }]);
 }

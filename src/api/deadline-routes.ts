@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from './errors.ts';
+import { DEPARTMENTS, type DepartmentKey } from '../adapters-kit/types.ts';
 import {
   LISTED_DEADLINE_STATES,
   parseDeadlineState,
@@ -37,6 +38,15 @@ export function registerDeadlineRoutes(app: FastifyInstance, deps: DeadlineRoute
 
     const filter: DeadlineListFilter = {};
     if (state) filter.state = state;
+    if (department !== undefined && !DEPARTMENTS.includes(department as DepartmentKey)) {
+      throw new GatewayError('LB_ERR_REQUEST_INVALID_QUERY', [
+        {
+          code: 'LB_ERR_REQUEST_INVALID_QUERY',
+          pointer: '/department',
+          message: `department 应为 ${DEPARTMENTS.join('、')} 之一，收到 "${department}"。`,
+        },
+      ]);
+    }
     if (department) filter.department = department;
     const listing = await deps.list(filter);
     return { ...listing, count: listing.items.length };

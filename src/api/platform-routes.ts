@@ -69,11 +69,13 @@ export async function registerPlatformRoutes(app: FastifyInstance, deps: ApiDeps
 
   app.post('/v1/cases', async (request, reply) => {
     const stopTimer = deps.metrics.intakeSeconds.startTimer();
+    let platformCaseId: unknown;
     try {
       const read = request.isMultipart()
         ? await readMultipart(request, limits)
         : readJsonCase(request, limits);
       await deps.auth.verify(request.headers, 'POST', '/v1/cases', read.digest);
+      platformCaseId = (read.form as { platformCaseId?: unknown } | null)?.platformCaseId;
       if (!read.hasForm) throw new GatewayError('LB_ERR_CASE_INVALID', read.problems);
       const result = await deps.intake.submit(read.form, read.uploads, read.problems);
       deps.metrics.intakeRequests.inc({ outcome: result.duplicate ? 'duplicate' : 'accepted' });
@@ -81,6 +83,12 @@ export async function registerPlatformRoutes(app: FastifyInstance, deps: ApiDeps
     } catch (error) {
       const outcome = error instanceof GatewayError && error.status === 422 ? 'invalid' : 'rejected';
       deps.metrics.intakeRequests.inc({ outcome });
+      if (outcome === 'invalid') {
+        // Codes and pointers only: the messages never carry values, but the pointers tell an SRE why.
+        const problems = (error as GatewayError).details.map((detail) => `${detail.code} ${detail.pointer}`);
+        const id = typeof platformCaseId === 'string' ? platformCaseId.slice(0, 64) : undefined;
+        request.log.info({ platformCaseId: id, problems }, 'case rejected at intake');
+      }
       throw error;
     } finally {
       stopTimer();

@@ -18,6 +18,7 @@ import {
 } from '../deadlines/deadline-list.ts';
 import { createItemPresenter } from '../orchestration/presenter.ts';
 import { CaseStore } from '../store/case-store.ts';
+import { DEPARTMENTS, type DepartmentKey } from '../adapters-kit/types.ts';
 import { DataCipher } from '../store/crypto.ts';
 import { KeySpace } from '../store/keys.ts';
 
@@ -104,6 +105,11 @@ function parseListOptions(args: string[]): { filter: DeadlineListFilter; json: b
   }
   const filter: DeadlineListFilter = {};
   if (state) filter.state = state;
+  if (values.department !== undefined && !DEPARTMENTS.includes(values.department as DepartmentKey)) {
+    throw new UsageError(
+      `invalid --department "${values.department}": expected one of ${DEPARTMENTS.join(', ')}`,
+    );
+  }
   if (values.department) filter.department = values.department;
   return { filter, json: values.json ?? false };
 }

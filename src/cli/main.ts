@@ -5,7 +5,7 @@
 import { runCalendarCommand } from './calendar-command.ts';
 import { runBreakersCommand, runDeadLettersCommand } from './operator-commands.ts';
 import { runDeadlineCommand } from './deadline-commands.ts';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, developmentDefaultsInUse, loadConfig } from '../config.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { startGateway, type Role } from '../gateway.ts';
 import { RedisUnavailableError } from '../support/private-redis.ts';
@@ -23,10 +23,27 @@ const USAGE = `usage: lianban <command>
 
 Configuration comes from environment variables; see the README.`;
 
+/** Time a graceful shutdown may take before the process exits anyway (Redis may be down). */
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
 async function runRole(role: Role): Promise<number> {
-  const gateway = await startGateway(loadConfig(), role);
+  const config = loadConfig();
+  const gateway = await startGateway(config, role);
+  const defaulted = developmentDefaultsInUse();
+  if (config.mode === 'development' && defaulted.length > 0) {
+    gateway.logger.warn(
+      { variables: defaulted },
+      'development defaults in use: department and platform calls will fail until these are set',
+    );
+  }
   const stop = async (signal: string): Promise<void> => {
-    gateway.logger.info({ signal }, 'shutting down');
+    gateway.logger.info({ signal, timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutting down');
+    const timer = setTimeout(() => {
+      // Active jobs keep their BullMQ locks until they expire, so another worker takes them over.
+      gateway.logger.error({ signal, timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
     await gateway.close();
     process.exit(0);
   };
@@ -48,7 +65,8 @@ async function main(args: string[]): Promise<number> {
       return runCalendarCommand(rest, {
         out: (line) => console.log(line),
         err: (line) => console.error(line),
-        redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        // Without REDIS_URL the commands read only the contract files, never a default Redis.
+        redisUrl: process.env.REDIS_URL,
         keyPrefix: process.env.LIANBAN_KEY_PREFIX ?? 'lb',
       });
     case 'deadlines': {

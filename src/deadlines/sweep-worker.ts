@@ -8,6 +8,7 @@ import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } fro
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { DeadlineSweeper, SweepReport } from './sweeper.ts';
+import { closeWorker } from '../orchestration/queues.ts';
 
 export const DEADLINE_SWEEP_QUEUE = 'deadline-sweep';
 export const DEADLINE_SWEEP_SCHEDULER_ID = 'deadline-sweep';
@@ -87,7 +88,7 @@ export class DeadlineSweepWorker {
   }
 
   async close(): Promise<void> {
-    await this.worker?.close();
+    if (this.worker) await closeWorker(this.worker);
     await this.queue.close();
   }
 

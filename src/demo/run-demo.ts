@@ -50,7 +50,7 @@ async function watch(env: Environment, caseId: string, startedAt: number): Promi
   const finishedAt = new Map<string, number>();
   const interactive = process.stdout.isTTY;
   let drawn = 0;
-  let last = '';
+  const lastStates = new Map<string, string>();
   const deadline = Date.now() + DEMO_TIMEOUT_MS;
 
   for (;;) {
@@ -66,9 +66,15 @@ async function watch(env: Environment, caseId: string, startedAt: number): Promi
       process.stdout.write(lines.map((line) => `\x1b[2K${line}`).join('\n') + '\n');
       drawn = lines.length;
     } else {
-      const states = view.items.map((item) => `${item.itemKey}=${item.status}`).join(' ');
-      if (states !== last) console.log(`  [${seconds(Date.now() - startedAt)}] ${states}`);
-      last = states;
+      // Without a terminal to redraw, each change is one line: item, department, state, elapsed.
+      for (const item of view.items) {
+        if (lastStates.get(item.itemKey) === item.status) continue;
+        const change = `${lastStates.get(item.itemKey) ?? 'planned'} → ${item.status}`;
+        console.log(
+          `  [${seconds(Date.now() - startedAt).padStart(6)}] ${item.itemKey} (${item.department}): ${change}`,
+        );
+        lastStates.set(item.itemKey, item.status);
+      }
     }
     if (view.status !== 'in_progress' || Date.now() > deadline) {
       if (!interactive) lines.forEach((line) => console.log(line));

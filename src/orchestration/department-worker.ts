@@ -28,6 +28,7 @@ import type { Orchestrator } from './orchestrator.ts';
 import { itemReference } from './outcomes.ts';
 import {
   DEFAULT_DEPARTMENT_RETRY,
+  closeWorker,
   backoffDelayMs,
   departmentQueueName,
   type DepartmentJobData,
@@ -99,7 +100,7 @@ export class DepartmentWorkers {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    await Promise.all(this.workers.map((worker) => closeWorker(worker)));
     this.breakers.shutdown();
   }
 

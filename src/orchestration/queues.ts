@@ -108,6 +108,14 @@ export class GatewayQueues {
     this.pushes = new Queue(PUSH_QUEUE, { connection, prefix });
   }
 
+  /**
+   * Sends connection errors of every queue to one handler. Without a listener they reach
+   * the console as raw multi-line errors while Redis is down.
+   */
+  onError(handler: (queue: string, error: Error) => void): void {
+    for (const queue of this.all()) queue.on('error', (error: Error) => handler(queue.name, error));
+  }
+
   departmentQueue(department: string): Queue<DepartmentJobData> {
     const queue = this.departments.get(department);
     if (!queue) throw new Error(`no queue for department "${department}"`);
@@ -195,4 +203,26 @@ export class GatewayQueues {
   async close(): Promise<void> {
     await Promise.all(this.all().map((queue) => queue.close()));
   }
+}
+
+/** Time a worker may take to finish its active jobs at shutdown before they are abandoned. */
+export const WORKER_CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * Closes a BullMQ worker, letting active jobs finish for up to `timeoutMs`, then closes
+ * it without waiting. An abandoned job keeps its lock until the lock expires, after which
+ * another worker picks it up, so nothing is lost.
+ */
+export async function closeWorker(
+  worker: { close(force?: boolean): Promise<void> },
+  timeoutMs = WORKER_CLOSE_TIMEOUT_MS,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const graceful = worker.close().then(() => 'closed' as const);
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([graceful, timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') await worker.close(true);
 }

@@ -15,6 +15,7 @@ import {
   POLL_QUEUE,
   PUSH_QUEUE,
   backoffDelayMs,
+  closeWorker,
   type CallbackJobData,
   type PollJobData,
   type PushJobData,
@@ -45,7 +46,7 @@ export class SupportWorkers {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    await Promise.all(this.workers.map((worker) => closeWorker(worker)));
   }
 
   private createWorker<T>(
@@ -69,6 +70,8 @@ export class SupportWorkers {
         err: { name: error.name, message: error.message },
       };
       if (final) this.deps.logger.error(fields, 'job failed after its last attempt; kept in the failed set');
+      // Lock contention between push drains is expected, and the push failure itself was logged.
+      else if (queue === PUSH_QUEUE) this.deps.logger.debug(fields, 'push job failed; retrying');
       else this.deps.logger.info(fields, 'job failed; retrying');
     });
     return worker;
