@@ -37,6 +37,8 @@ export interface PlatformSimulator {
   readonly stalePushes: StatusPush[];
   readonly documents: ReceivedDocument[];
   readonly rejectedSignatures: number;
+  /** Documents whose download failed after every retry. */
+  readonly failedDownloads: number;
   /** The latest state of each item of a case, from pushes applied in sequence order. */
   itemStates(caseId: string): Map<string, PushItem>;
   caseStatus(caseId: string): string | undefined;
@@ -46,6 +48,7 @@ export interface PlatformSimulator {
 }
 
 const DOWNLOAD_TIMEOUT_MS = 10_000;
+const DOWNLOAD_ATTEMPTS = 12;
 
 export async function startPlatformSimulator(options: PlatformSimulatorOptions): Promise<PlatformSimulator> {
   const pushes: StatusPush[] = [];
@@ -57,6 +60,8 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
   const downloads = new Set<Promise<void>>();
   const downloaded = new Set<string>();
   let rejectedSignatures = 0;
+  let failedDownloads = 0;
+  let closed = false;
 
   async function download(
     caseId: string,
@@ -90,14 +95,37 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
     });
   }
 
+  /**
+   * Downloads a document, retrying with a growing delay: the gateway may be restarting or
+   * its Redis briefly down, and a push that was acknowledged is not sent again.
+   */
+  async function downloadWithRetries(
+    caseId: string,
+    item: PushItem,
+    document: PushItem['documents'][number],
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await download(caseId, item, document);
+        return;
+      } catch (error) {
+        if (closed || attempt >= DOWNLOAD_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** attempt, 5_000)));
+      }
+    }
+  }
+
   function startDownloads(push: StatusPush): void {
     for (const item of push.items) {
       for (const document of item.documents) {
         const key = `${push.caseId}:${item.itemKey}:${document.sha256}`;
         if (downloaded.has(key)) continue;
         downloaded.add(key);
-        const task = download(push.caseId, item, document)
-          .catch(() => downloaded.delete(key))
+        const task = downloadWithRetries(push.caseId, item, document)
+          .catch(() => {
+            failedDownloads += 1;
+            downloaded.delete(key);
+          })
           .then(() => undefined)
           .finally(() => downloads.delete(task));
         downloads.add(task);
@@ -148,6 +176,12 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
     async settled() {
       while (downloads.size > 0) await Promise.all([...downloads]);
     },
-    close: server.close,
+    get failedDownloads() {
+      return failedDownloads;
+    },
+    async close() {
+      closed = true;
+      await server.close();
+    },
   };
 }
