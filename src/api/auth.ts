@@ -1,11 +1,11 @@
 /**
  * Platform request signatures. A caller signs
  * `METHOD \n PATH \n TIMESTAMP \n NONCE \n CONTENT-DIGEST` with HMAC-SHA256 and its
- * shared secret. The content digest is the SHA-256 of the raw body for JSON requests;
- * for multipart it is the SHA-256 of the `case` part (line breaks as LF) followed by one line
- * `<part name>=<sha256 of the file>` per file, sorted, so proxies that re-chunk a
- * multipart body do not break the signature. Timestamps older than five minutes and
- * nonces seen before are refused.
+ * shared secret. For a JSON request the content digest is the SHA-256 of the raw body.
+ * For multipart it is the SHA-256 of the `case` part (line breaks as LF) followed by one
+ * line `<part name>=<sha256 of the file>` per file, sorted, so proxies that re-chunk a
+ * multipart body do not break the signature. Timestamps more than five minutes away and
+ * nonces seen before are rejected.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';

@@ -210,8 +210,8 @@ export const WORKER_CLOSE_TIMEOUT_MS = 10_000;
 
 /**
  * Closes a BullMQ worker, letting active jobs finish for up to `timeoutMs`, then closes
- * it without waiting. An abandoned job keeps its lock until the lock expires, after which
- * another worker picks it up, so nothing is lost.
+ * it without waiting. An abandoned job keeps its lock until the lock expires; BullMQ's
+ * stalled-job check then moves it back to waiting for another worker.
  */
 export async function closeWorker(
   worker: { close(force?: boolean): Promise<void> },
