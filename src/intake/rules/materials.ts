@@ -50,8 +50,14 @@ export async function checkMaterials(
   const { required, optional } = neededMaterials(ctx.bundle, ctx.form, ctx.selected);
   const checked: Record<string, CheckedMaterial> = {};
 
+  // A material already reported by the route (bad base64, say) was sent, so it is not also "missing".
+  const reported = new Set(
+    ctx.problems
+      .filter((detail) => detail.pointer.startsWith('/materials/'))
+      .map((detail) => detail.pointer.split('/')[2]),
+  );
   for (const material of required) {
-    if (uploads[material]) continue;
+    if (uploads[material] || reported.has(material)) continue;
     ctx.problems.push(
       problem('LB_ERR_MATERIAL_MISSING', `/materials/${material}`, materialName(ctx.bundle, material)),
     );
