@@ -83,6 +83,33 @@ function createAdapters(config: GatewayConfig): Map<string, DepartmentAdapter> {
 }
 
 const ERROR_LOG_INTERVAL_MS = 10_000;
+/** Time one part of the gateway may take to close before shutdown moves on without it. */
+const PART_CLOSE_TIMEOUT_MS = 12_000;
+
+/**
+ * Closes one part, giving up after PART_CLOSE_TIMEOUT_MS with an error log, so one stuck
+ * connection cannot hold the whole shutdown.
+ */
+async function closeWithin(name: string, close: () => Promise<void>, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), PART_CLOSE_TIMEOUT_MS);
+  });
+  const closing = close().then(
+    () => 'closed' as const,
+    (error: unknown) => {
+      logger.error(
+        { part: name, err: { message: error instanceof Error ? error.message : String(error) } },
+        'close failed',
+      );
+      return 'failed' as const;
+    },
+  );
+  const outcome = await Promise.race([closing, timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout')
+    logger.error({ part: name, timeoutMs: PART_CLOSE_TIMEOUT_MS }, 'close timed out; moving on');
+}
 
 /**
  * Returns a handler that logs a connection error at most once per interval and source,
@@ -196,7 +223,7 @@ export async function startGateway(
     logger,
   );
 
-  const closers: Array<() => Promise<void>> = [];
+  const closers: Array<{ name: string; close: () => Promise<void> }> = [];
   const gateway: Gateway = {
     config,
     bundle,
@@ -209,12 +236,12 @@ export async function startGateway(
     failedJobs,
     breakerStatus,
     async close() {
-      for (const close of closers.reverse()) await close();
-      await queues.close();
+      for (const { name, close } of closers.reverse()) await closeWithin(name, close, logger);
+      await closeWithin('queues', () => queues.close(), logger);
       redis.disconnect();
     },
   };
-  closers.push(() => deadlines.close());
+  closers.push({ name: 'deadlines', close: () => deadlines.close() });
 
   if (role === 'worker' || role === 'all') {
     const departmentWorkers = new DepartmentWorkers({
@@ -262,9 +289,9 @@ export async function startGateway(
     });
     reconciler.start();
     closers.push(
-      () => departmentWorkers.close(),
-      () => supportWorkers.close(),
-      () => reconciler.stop(),
+      { name: 'department workers', close: () => departmentWorkers.close() },
+      { name: 'support workers', close: () => supportWorkers.close() },
+      { name: 'reconciler', close: () => reconciler.stop() },
     );
     logger.info({ role }, 'workers started');
   }
@@ -298,7 +325,7 @@ export async function startGateway(
     );
     gateway.url = await api.listen({ host: config.host, port: config.port });
     gateway.api = api;
-    closers.push(() => api.close());
+    closers.push({ name: 'api', close: () => api.close() });
     logger.info({ role, url: gateway.url }, 'api listening');
   }
 

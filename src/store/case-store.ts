@@ -97,7 +97,7 @@ export type CreateResult =
 interface PlatformClaim {
   caseId: string;
   requestHash: string;
-  /** The 202 answer, so an identical request sent meanwhile gets the same answer. */
+  /** The 202 response body, returned as well to an identical request sent meanwhile. */
   answer: string;
   claimedAtMs: number;
   /** SHA-256 of each part of the request, to name the parts a conflicting request changed. */
@@ -117,7 +117,7 @@ const CLAIM_POLL_MS = 50;
 function parseClaim(raw: string | null): PlatformClaim | null {
   if (raw === null) return null;
   if (!raw.startsWith('{')) {
-    // Claims written before answers were kept in them: `caseId|requestHash`.
+    // Claims of the first format held only `caseId|requestHash`, without the response body.
     const [caseId = '', requestHash = ''] = raw.split('|');
     return { caseId, requestHash, answer: '', claimedAtMs: 0, fingerprint: {} };
   }

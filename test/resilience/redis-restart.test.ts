@@ -51,10 +51,11 @@ describe('redis restart', () => {
     after = await waitForCase(env, secondCaseId, 90_000);
   });
 
+  // Closing after a restart may wait out the gateway's per-part close timeout.
   afterAll(async () => {
     await env?.close();
     await redis?.stop();
-  });
+  }, 120_000);
 
   it('completes a case before the restart', () => {
     expect(before.status).toBe('completed');
