@@ -1,6 +1,6 @@
 import type { DepartmentKey } from './types.ts';
 
-/** How the worker must treat a failed department call. */
+/** Kind of a failed department call, which decides whether the worker rejects, retries or dead-letters it. */
 export type FailureKind = 'business' | 'transient' | 'permanent';
 
 export abstract class DepartmentError extends Error {

@@ -95,9 +95,9 @@ export class DepartmentHttpClient {
 }
 
 /**
- * Throws the classified error for an HTTP status that is not a success: 408, 429 and
- * 5xx are transient; any other 4xx means the gateway sent what the department does not
- * accept, which retrying cannot fix.
+ * Throws the classified error for an HTTP status that is not a success. 408, 429 and
+ * 5xx are transient. Any other 4xx means the department does not accept what the
+ * gateway sent, so retrying cannot fix it.
  */
 export function ensureSuccessStatus(department: DepartmentKey, response: HttpResponse, what: string): void {
   const { status } = response;

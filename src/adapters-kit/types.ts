@@ -25,7 +25,7 @@ export interface SubmissionRequest {
   idempotencyKey: string;
   /** Gateway reference the department echoes back in results: `<caseId>.<itemKey>`. */
   reference: string;
-  /** Where the department posts results; unused by departments that are polled. */
+  /** URL the department posts results to; unused by departments that are polled. */
   callbackUrl: string;
   /** The decrypted case form (personal data: never log it). */
   form: Record<string, unknown>;
@@ -74,7 +74,7 @@ export interface RawCallback {
 
 export interface DepartmentAdapter {
   readonly department: DepartmentKey;
-  /** `callback`: the department posts results; `poll`: the gateway asks with `queryStatus`. */
+  /** `callback`: the department posts results. `poll`: the gateway calls `queryStatus`. */
   readonly resultMode: 'callback' | 'poll';
   /** Sends one item; throws a `DepartmentError` subclass on failure. */
   submit(request: SubmissionRequest): Promise<SubmissionReceipt>;
@@ -89,7 +89,7 @@ export interface DepartmentAdapter {
     receiptNo: string;
     idempotencyKey: string;
   }): Promise<ItemOutcome | null>;
-  /** The body the gateway answers an accepted callback with, in the department's style. */
+  /** Builds the response body for an accepted callback, in the department's style. */
   acknowledgeCallback?(): { contentType: string; body: string | Buffer };
 }
 

@@ -185,11 +185,11 @@ export class CaseStore {
   /**
    * Stores a new case, or finds the one already stored under the platform case id.
    * The platform index is claimed first with SET NX, and the claim keeps the request hash
-   * and the 202 answer. An identical request that finds the claim waits up to
-   * CLAIM_WAIT_MS for the case and otherwise gets the claimed answer, so two identical
-   * requests sent at once store one case and get one answer. If the process dies between
-   * the claim and the write, an identical request after STALE_CLAIM_MS writes the case
-   * under the claimed id.
+   * and the 202 response body. An identical request that finds the claim waits up to
+   * CLAIM_WAIT_MS for the case. When the case is still missing it returns `in_flight`,
+   * which intake turns into a 503, so a 202 is never sent for a case not yet stored. If
+   * the process dies between the claim and the write, an identical request after
+   * STALE_CLAIM_MS writes the case under the claimed id.
    */
   async createCase(input: NewCase): Promise<CreateResult> {
     const key = this.keys.platformCase(input.platformCaseId);
@@ -229,11 +229,8 @@ export class CaseStore {
 
   /**
    * Writes the case of a claim whose first writer died. A short lock lets one request
-   * take over; the others get the claimed answer.
-   *
-   * NOTE: a first writer still alive after STALE_CLAIM_MS would write the same case id
-   * a second time. Writing a case takes milliseconds, so only a process paused for a
-   * minute between its claim and its write can cause that.
+   * take over, and the others get `in_flight`. A first writer that is only slow cannot
+   * overwrite the result, because the case write does nothing once the case exists.
    */
   private async takeOverClaim(key: string, input: NewCase, existing: PlatformClaim): Promise<CreateResult> {
     const locked = await this.redis.set(`${key}:takeover`, input.caseId, 'PX', STALE_CLAIM_MS, 'NX');
